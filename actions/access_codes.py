@@ -1,0 +1,18 @@
+"""Reissue a MyChart access code (form: access_code_reissue_form)."""
+from typing import Text
+
+from actions import backend_client
+from actions.identity import IdentityFormValidation, IdentityRequestAction
+
+
+class ValidateAccessCodeReissueForm(IdentityFormValidation):
+    def name(self) -> Text:
+        return "validate_access_code_reissue_form"
+
+
+class ReissueAccessCode(IdentityRequestAction):
+    send = staticmethod(backend_client.reissue_access_code)
+    done_response = "utter_access_code_reissued"
+
+    def name(self) -> Text:
+        return "action_reissue_access_code"

@@ -1,0 +1,114 @@
+"""The one async client the actions use to reach the backend API.
+
+All calls share one aiohttp session with a total timeout. Failures are
+turned into three exceptions the actions know how to explain to a user;
+nothing here ever raises a raw aiohttp error into a conversation.
+"""
+import asyncio
+import json as json_module
+import logging
+from typing import Any, Dict, Optional
+
+import aiohttp
+
+from actions import settings
+
+logger = logging.getLogger(__name__)
+
+
+class BackendUnavailable(Exception):
+    """The backend could not be reached, timed out or failed (5xx)."""
+
+
+class RateLimited(Exception):
+    """The backend refused: too many attempts (429)."""
+
+
+class Rejected(Exception):
+    """The backend refused the request (4xx); `status` and `body` say why."""
+
+    def __init__(self, status: int, body: Dict[str, Any]):
+        super().__init__(f"backend answered {status}")
+        self.status = status
+        self.body = body
+
+    @property
+    def message(self) -> str:
+        error = (self.body or {}).get("error") or {}
+        fields = error.get("fields") or {}
+        details = "; ".join(f"{name}: {text}" for name, text in fields.items())
+        return details or error.get("message") or "the request was not accepted"
+
+
+_session: Optional[aiohttp.ClientSession] = None
+
+
+def _get_session() -> aiohttp.ClientSession:
+    global _session
+    if _session is None or _session.closed:
+        _session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=settings.BACKEND_TIMEOUT_SECONDS),
+            headers={"Authorization": f"Bearer {settings.BACKEND_ACTIONS_TOKEN}"},
+        )
+    return _session
+
+
+async def _call(
+    method: str,
+    path: str,
+    json: Optional[Dict[str, Any]] = None,
+    params: Optional[Dict[str, str]] = None,
+    headers: Optional[Dict[str, str]] = None,
+) -> Dict[str, Any]:
+    url = f"{settings.BACKEND_URL}/api/v1{path}"
+    try:
+        async with _get_session().request(
+            method, url, json=json, params=params, headers=headers
+        ) as response:
+            status = response.status
+            raw = await response.read()
+        body = json_module.loads(raw) if raw.strip() else {}
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+        logger.warning("Backend call %s %s failed: %s", method, path.split("?")[0], type(error).__name__)
+        raise BackendUnavailable() from error
+    if status == 429:
+        raise RateLimited()
+    if status >= 500:
+        logger.warning("Backend call %s %s answered %s", method, path.split("/")[1], status)
+        raise BackendUnavailable()
+    if status >= 400:
+        raise Rejected(status, body or {})
+    return body or {}
+
+
+async def reissue_access_code(identity: Dict[str, str]) -> None:
+    await _call("POST", "/access-codes/reissue", json=identity)
+
+
+async def send_password_reset(identity: Dict[str, str]) -> None:
+    await _call("POST", "/accounts/password-reset", json=identity)
+
+
+async def send_username_reminder(identity: Dict[str, str]) -> None:
+    await _call("POST", "/accounts/username-reminder", json=identity)
+
+
+async def facility_has_site(facility: str) -> bool:
+    body = await _call("GET", "/sites", params={"facility": facility})
+    return bool(body.get("exists"))
+
+
+async def open_site_request(request: Dict[str, Any], idempotency_key: str) -> Dict[str, Any]:
+    return await _call(
+        "POST", "/site-requests", json=request, headers={"Idempotency-Key": idempotency_key}
+    )
+
+
+async def site_request_status(reference: str) -> Optional[Dict[str, Any]]:
+    """The request's status, or None when no request has that reference."""
+    try:
+        return await _call("GET", f"/site-requests/{reference}")
+    except Rejected as rejected:
+        if rejected.status == 404:
+            return None
+        raise

@@ -1,0 +1,118 @@
+"""Collecting a member's identity and asking the backend to act on it.
+
+Three forms (access code reissue, password reset, username reminder) ask
+the same questions and end the same way: the backend alone decides whether
+the details match a record and sends anything only to the contact already
+on file. The bot never learns whether there was a match, so it answers
+with the same words either way and nothing a user types can skip a check.
+"""
+import hashlib
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import backend_client
+from actions.form_base import HelpfulFormValidation
+from actions.parsing import parse_date_of_birth, parse_email, parse_full_name, parse_phone
+from bot.facts import facts, phone
+
+IDENTITY_SLOTS = ["full_name", "date_of_birth", "contact_on_file", "identity_confirmed"]
+MYCHART_PHONE = phone("mychart")
+
+
+def parse_contact(text: str) -> Optional[str]:
+    return parse_email(text) or parse_phone(text)
+
+
+class IdentityFormValidation(HelpfulFormValidation):
+    """Validates name, date of birth and contact; "no" at the end starts over."""
+
+    why_response = "utter_why_identity"
+    strict_parsers = {
+        "date_of_birth": parse_date_of_birth,
+        "contact_on_file": parse_contact,
+    }
+
+    def validate_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        name = parse_full_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_full_name")
+            return {"full_name": None}
+        return {"full_name": " ".join(name)}
+
+    def validate_date_of_birth(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        born = parse_date_of_birth(str(value or ""))
+        if born is None:
+            dispatcher.utter_message(response="utter_invalid_date_of_birth")
+            return {"date_of_birth": None}
+        return {"date_of_birth": born.isoformat()}
+
+    def validate_contact_on_file(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        contact = parse_contact(str(value or ""))
+        if contact is None:
+            dispatcher.utter_message(response="utter_invalid_contact_on_file")
+        return {"contact_on_file": contact}
+
+    def validate_identity_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        answer = self.yes_no("identity_confirmed", value, dispatcher, tracker)
+        if answer is False:
+            dispatcher.utter_message(response="utter_identity_start_over")
+            return {slot: None for slot in IDENTITY_SLOTS}
+        return {"identity_confirmed": answer}
+
+
+def identity_request(tracker: Tracker) -> Dict[str, str]:
+    """The backend request body: the identity fields and a conversation id.
+
+    The conversation id is a hash, so the backend can limit attempts per
+    conversation without learning the channel's user id.
+    """
+    first, last = tracker.get_slot("full_name").split(" ", 1)
+    contact = tracker.get_slot("contact_on_file")
+    body = {
+        "first_name": first,
+        "last_name": last,
+        "date_of_birth": tracker.get_slot("date_of_birth"),
+        "conversation_id": hashlib.sha256(tracker.sender_id.encode()).hexdigest()[:32],
+    }
+    body["email" if "@" in contact else "phone"] = contact
+    return body
+
+
+class IdentityRequestAction(Action):
+    """Sends the collected identity to one backend endpoint and reports back."""
+
+    send: Callable[[Dict[str, str]], Awaitable[None]]
+    done_response: Text
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        clear = [SlotSet(slot, None) for slot in IDENTITY_SLOTS]
+        if tracker.get_slot("identity_confirmed") is not True:
+            return clear
+        try:
+            await self.send(identity_request(tracker))
+        except backend_client.RateLimited:
+            dispatcher.utter_message(response="utter_too_many_attempts", support_phone=MYCHART_PHONE)
+            return clear
+        except (backend_client.BackendUnavailable, backend_client.Rejected):
+            dispatcher.utter_message(response="utter_backend_unavailable", support_phone=MYCHART_PHONE)
+            return clear
+        dispatcher.utter_message(
+            response=self.done_response,
+            support_phone=MYCHART_PHONE,
+            reset_minutes=facts()["login"]["reset_link_valid_minutes"],
+        )
+        return clear

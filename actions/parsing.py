@@ -1,0 +1,97 @@
+"""Read the values people type into forms: names, dates, e-mails, phones, yes/no.
+
+Deterministic parsers instead of fuzzy ones: a date of birth that is
+misread would send a code to the wrong record, so anything unclear is
+rejected and asked again.
+"""
+import re
+from datetime import date
+from typing import Optional, Tuple
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_NUMERIC_US = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_MONTH_FIRST = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+)\.?,? (\d{4})$")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_YES = re.compile(r"^(y|ya|yes|yeah|yep|yup|sure|ok|okay|correct|right|i do|i agree|agree|accept|i accept|go ahead|please do|do it|send it|submit|absolutely|definitely)\b", re.I)
+_NO = re.compile(r"^(n|no|nope|nah|not really|don'?t|do not|i don'?t|i do not|negative|never)\b", re.I)
+_MAX_AGE_YEARS = 125
+
+
+def parse_date_of_birth(text: str, today: Optional[date] = None) -> Optional[date]:
+    """A real, past date of birth from 3/8/1979, 1979-03-08, March 8 1979 or 8 March 1979."""
+    today = today or date.today()
+    cleaned = re.sub(r"\s+", " ", text.strip().lower().rstrip("."))
+    cleaned = re.sub(r"^(born|dob|my (date of )?birth ?(date|day)? is|it'?s)[: ]*", "", cleaned).strip()
+    parts: Optional[Tuple[int, int, int]] = None
+    if match := _NUMERIC_US.match(cleaned):
+        parts = (int(match[3]), int(match[1]), int(match[2]))
+    elif match := _ISO.match(cleaned):
+        parts = (int(match[1]), int(match[2]), int(match[3]))
+    elif (match := _MONTH_FIRST.match(cleaned)) and match[1] in _MONTHS:
+        parts = (int(match[3]), _MONTHS[match[1]], int(match[2]))
+    elif (match := _DAY_FIRST.match(cleaned)) and match[2] in _MONTHS:
+        parts = (int(match[3]), _MONTHS[match[2]], int(match[1]))
+    if parts is None:
+        return None
+    try:
+        born = date(*parts)
+    except ValueError:
+        return None
+    if born > today or today.year - born.year > _MAX_AGE_YEARS:
+        return None
+    return born
+
+
+def parse_full_name(text: str) -> Optional[Tuple[str, str]]:
+    """(first, last) from "Jane Doe", "jane van der berg", "Doe, Jane"; None if not a name."""
+    cleaned = re.sub(r"^(my name is|i am|i'm|it'?s|name:?)\s+", "", text.strip(), flags=re.I)
+    if "," in cleaned:
+        last, _, first = cleaned.partition(",")
+        cleaned = f"{first.strip()} {last.strip()}"
+    words = cleaned.split()
+    if len(words) < 2 or len(words) > 6 or len(cleaned) > 100:
+        return None
+    if not all(re.fullmatch(r"[^\W\d_][\w'.\-]*", word) or re.fullmatch(r"[\w'.\-]+", word) for word in words):
+        return None
+    if not re.search(r"[^\W\d_]", words[0]):
+        return None
+    return words[0], " ".join(words[1:])
+
+
+def parse_email(text: str) -> Optional[str]:
+    match = _EMAIL.search(text)
+    return match.group(0).lower() if match else None
+
+
+def parse_phone(text: str) -> Optional[str]:
+    """A US phone number as 10 digits, from 605-555-0142, (605) 555 0142, +1 605 555 0142."""
+    if re.search(r"[A-Za-z]", text.replace("ext", "")):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) == 10 else None
+
+
+def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
+    """True for yes, False for no, None when the answer is neither."""
+    stripped = text.strip()
+    if _NO.match(stripped) or intent == "deny":
+        return False
+    if _YES.match(stripped) or intent == "affirm":
+        return True
+    return None

@@ -1,0 +1,12 @@
+"""The action server's settings, read once from the environment (and .env)."""
+import os
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+BACKEND_URL = os.environ.get("BACKEND_URL", "http://127.0.0.1:8080").rstrip("/")
+BACKEND_ACTIONS_TOKEN = os.environ.get("BACKEND_ACTIONS_TOKEN", "")
+# Every backend call gives up after this long, so a slow backend never
+# leaves a member waiting: they hear the phone number instead.
+BACKEND_TIMEOUT_SECONDS = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "5"))

@@ -1,0 +1,114 @@
+"""The whole help desk on loopback for end-to-end tests: backend, actions, Rasa.
+
+Started once per test session through the same `Stack` that `make run`
+uses, with its own ports, tokens and SQLite files.
+"""
+import json
+import secrets
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Dict, List
+
+import pytest
+
+from bot.cli import ROOT, Ports, Stack, child_env, model_path, write_endpoints
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"No trained model at {model}: run `make train` first (make test does).")
+    work = tmp_path_factory.mktemp("stack")
+    ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
+    env = child_env({
+        "BACKEND_ADMIN_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_ACTIONS_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_SECRET_KEY": secrets.token_urlsafe(16),
+        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
+        "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
+        "SMTP_HOST": "",
+    })
+    endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
+                                work / "tracker.db")
+    with Stack(model, ports, endpoints, env, work / "logs") as running:
+        yield running
+
+
+class Chat:
+    """One member's conversation over the REST channel."""
+
+    def __init__(self, stack: Stack):
+        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        self.sender = f"test-{uuid.uuid4().hex[:10]}"
+
+    def say(self, message: str) -> str:
+        request = urllib.request.Request(
+            self.url, data=json.dumps({"sender": self.sender, "message": message}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            replies: List[Dict] = json.loads(response.read() or b"[]")
+        parts = []
+        for reply in replies:
+            parts.append(reply.get("text") or "")
+            parts += [button["title"] for button in reply.get("buttons") or []]
+        return "\n".join(p for p in parts if p)
+
+
+@pytest.fixture
+def chat(stack) -> Chat:
+    return Chat(stack)
+
+
+def backend_call(stack: Stack, method: str, path: str, body=None, token_name="BACKEND_ADMIN_TOKEN"):
+    request = urllib.request.Request(
+        f"{stack.backend_url}/api/v1{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.env[token_name]}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture
+def backend(stack):
+    def call(method: str, path: str, body=None):
+        return backend_call(stack, method, path, body)
+    return call
+
+
+@pytest.fixture
+def new_patient(backend):
+    """A patient with a portal account, unique to the test."""
+    def create(**overrides):
+        uid = uuid.uuid4().hex[:8]
+        patient = {"first_name": "Dana", "last_name": f"Quill{uid}", "date_of_birth": "1984-02-29",
+                   "email": f"dana.{uid}@example.org", "phone": "605-555-0142", "zip": "57104"}
+        patient.update(overrides)
+        status, _ = backend("POST", "/patients", patient)
+        assert status == 201
+        return patient
+    return create
+
+
+def outbox(backend, address: str) -> List[Dict]:
+    status, body = backend("GET", f"/outbox?to={urllib.parse.quote(address)}")
+    assert status == 200
+    return body["messages"]
+
+
+SHARED = ROOT.parent / "shared"

@@ -1,0 +1,73 @@
+"""The action server against the real backend, driven with tracker JSON like Rasa sends."""
+import json
+import urllib.request
+import uuid
+
+import yaml
+
+from bot.cli import ROOT
+from tests.e2e.conftest import outbox
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
+               just_set: tuple = ()) -> dict:
+    """Run one action; `just_set` names the slots the latest message filled (to validate)."""
+    message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
+    tracker = {
+        "sender_id": f"actions-{uuid.uuid4().hex[:8]}",
+        "slots": slots,
+        "latest_message": message,
+        "events": [{"event": "user", "text": text, "parse_data": message}]
+        + [{"event": "slot", "name": name, "value": slots[name]} for name in just_set],
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    body = json.dumps({"next_action": action, "tracker": tracker, "domain": DOMAIN}).encode()
+    request = urllib.request.Request(f"{stack.actions_url}/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def identity_slots(patient, **overrides):
+    slots = {"full_name": f"{patient['first_name']} {patient['last_name']}",
+             "date_of_birth": patient["date_of_birth"], "contact_on_file": patient["email"],
+             "identity_confirmed": True}
+    slots.update(overrides)
+    return slots
+
+
+def responses(result) -> list:
+    return [m.get("response") for m in result["responses"]]
+
+
+def test_reissue_action_queues_a_code_and_forgets_the_identity(stack, new_patient, backend):
+    patient = new_patient()
+    result = run_action(stack, "action_reissue_access_code", identity_slots(patient))
+    assert responses(result) == ["utter_access_code_reissued"]
+    assert {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}["full_name"] is None
+    assert len(outbox(backend, patient["email"])) == 1
+
+
+def test_reissue_action_without_confirmation_sends_nothing(stack, new_patient, backend):
+    patient = new_patient()
+    run_action(stack, "action_reissue_access_code", identity_slots(patient, identity_confirmed=None))
+    assert outbox(backend, patient["email"]) == []
+
+
+def test_wrong_birthday_sends_nothing_but_reads_the_same(stack, new_patient, backend):
+    patient = new_patient()
+    result = run_action(stack, "action_reissue_access_code", identity_slots(patient, date_of_birth="1985-01-01"))
+    assert responses(result) == ["utter_access_code_reissued"]
+    assert outbox(backend, patient["email"]) == []
+
+
+def test_validation_rejects_an_impossible_date(stack):
+    result = run_action(stack, "validate_access_code_reissue_form",
+                        {"date_of_birth": "2/30/1990", "requested_slot": "date_of_birth"},
+                        text="2/30/1990", intent="nlu_fallback", just_set=("date_of_birth",))
+    assert "utter_invalid_date_of_birth" in responses(result)
+    assert {"event": "slot", "name": "date_of_birth", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in result["events"]]

@@ -1,0 +1,38 @@
+"""The right support number: from the words first, then from the conversation."""
+import pytest
+from rasa_sdk import Tracker
+
+from actions.support_numbers import answer_for, line_from_context, line_from_words
+from bot.facts import phone
+
+
+def tracker_with_intents(*intents):
+    events = [{"event": "user", "text": "...", "parse_data": {"intent": {"name": name}}} for name in intents]
+    return Tracker("t", {}, {}, events, False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize("text,line", [
+    ("is that the same one for mychart?", "mychart"),
+    ("who do i call if my CE credits look wrong", "learning_center_ce"),
+    ("number for avera health plans", "health_plans"),
+    ("i work for avera and my network password expired", "employee_it"),
+    ("what number do i call", None),
+])
+def test_line_from_words(text, line):
+    assert line_from_words(text) == line
+
+
+def test_context_is_the_latest_topic_before_the_question():
+    tracker = tracker_with_intents("lockout_locked_out", "ce_text_for_credit", "ask_phone_number")
+    assert line_from_context(tracker) == "learning_center_ce"
+
+
+def test_no_context_lists_every_number():
+    text = answer_for(None)
+    for line in ("mychart", "learning_center_ce", "health_plans", "employee_it"):
+        assert phone(line) in text
+
+
+def test_system_link_has_no_number_in_the_documents():
+    assert "site administrator" in answer_for("system_link")
+    assert not any(ch.isdigit() for ch in answer_for("system_link"))
