@@ -1,0 +1,97 @@
+"""The backend application: the API under /api/v1, the database lifecycle and the outbox sender."""
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from bot.backend.appkeys import DB, OPENAPI, READY, SETTINGS
+from bot.backend.db import Database, is_unavailable
+from bot.backend.errors import ApiError, error_middleware
+from bot.backend.routes import API_PREFIX, add_api_routes
+from bot.backend.routes.openapi import load_openapi
+from bot.backend.seed import seed_demo_data
+from bot.backend.services.outbox import OutboxSender
+from bot.backend.settings import Settings
+
+ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
+PREPARE_RETRY_SECONDS = 2.0
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware, readiness_middleware])
+    app[SETTINGS] = settings
+    app[DB] = Database(settings.database_url)
+    app[READY] = asyncio.Event()
+    app[OPENAPI] = load_openapi()
+    add_api_routes(app)
+    app.cleanup_ctx.append(database_lifecycle)
+    app.cleanup_ctx.append(outbox_delivery)
+    return app
+
+
+@web.middleware
+async def readiness_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Until migrations and seeding are done, only health and the API document answer."""
+    if not request.config_dict[READY].is_set() and request.path not in ALWAYS_AVAILABLE:
+        raise ApiError(503, "The backend is starting; try again shortly.")
+    return await handler(request)
+
+
+async def database_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Migrate and seed at start; if the database is not up yet, keep trying in the background."""
+    retrying = None
+    try:
+        await prepare_database(app)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        log.warning("database unreachable at start (%s); retrying every %.0fs",
+                    type(error).__name__, PREPARE_RETRY_SECONDS)
+        retrying = asyncio.create_task(prepare_when_reachable(app))
+    yield
+    if retrying is not None:
+        retrying.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retrying
+    await app[DB].close()
+
+
+async def prepare_database(app: web.Application) -> None:
+    await app[DB].migrate()
+    await seed_demo_data(app[DB])
+    app[READY].set()
+    log.info("database ready")
+
+
+async def prepare_when_reachable(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(PREPARE_RETRY_SECONDS)
+        try:
+            await prepare_database(app)
+            return
+        except Exception as error:
+            if not is_unavailable(error):
+                log.exception("database preparation failed")
+                return
+            log.warning("database still unreachable (%s)", type(error).__name__)
+
+
+async def outbox_delivery(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.smtp_host:
+        log.info("SMTP_HOST not set: messages stay queued, readable through GET %s/outbox", API_PREFIX)
+        yield
+        return
+
+    async def deliver() -> None:
+        await app[READY].wait()
+        await OutboxSender(app[DB], settings).run()
+
+    sender = asyncio.create_task(deliver())
+    yield
+    sender.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender

@@ -1,0 +1,13 @@
+"""Typed keys for what the application object carries."""
+import asyncio
+from typing import Any, Dict
+
+from aiohttp import web
+
+from bot.backend.db import Database
+from bot.backend.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DB = web.AppKey("db", Database)
+OPENAPI = web.AppKey("openapi", Dict[str, Any])
+READY = web.AppKey("ready", asyncio.Event)  # set once migrations and seeding are done

@@ -1,0 +1,216 @@
+"""The backend's tables. The Alembic migration in migrations/versions creates them.
+
+Times are naive UTC: SQLite keeps no time zone, so both databases store the same.
+Codes, tokens and passwords are only ever stored as hashes.
+"""
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+SITE_REQUEST_STATUSES = (
+    "awaiting_agreement",
+    "awaiting_email_confirmation",
+    "under_review",
+    "approved",
+    "denied",
+)
+OUTBOX_CHANNELS = ("email", "sms")
+OUTBOX_STATUSES = ("queued", "sent", "failed")
+AUDIT_ACTORS = ("admin", "actions", "public", "system")
+ESCALATION_STATUSES = ("queued", "claimed", "resolved")
+
+
+def utcnow() -> datetime:
+    return datetime.utcnow()
+
+
+def utc_text(moment: datetime) -> str:
+    """A stored (naive UTC) time as ISO 8601 with its zone, for API answers."""
+    return moment.isoformat() + "Z"
+
+
+def _one_of(column: str, values) -> CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id = Column(Integer, primary_key=True)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False)
+    date_of_birth = Column(Date, nullable=False, index=True)
+    email = Column(String(254))  # lower case
+    phone = Column(String(15))  # digits only
+    zip = Column(String(10), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class PortalAccount(Base):
+    """A MyChart login. Lockout state lives here for accounts that exist."""
+
+    __tablename__ = "portal_accounts"
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=False, unique=True)
+    username = Column(String(254), nullable=False, unique=True)  # lower case e-mail
+    password_hash = Column(String(200), nullable=False)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Lockout state for usernames that have no account, so they behave like real ones."""
+
+    __tablename__ = "login_throttles"
+    username_hash = Column(String(64), primary_key=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+
+
+class AccessCode(Base):
+    __tablename__ = "access_codes"
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    voided_at = Column(DateTime)
+
+
+class PasswordResetToken(Base):
+    __tablename__ = "password_reset_tokens"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("portal_accounts.id"), nullable=False, index=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    voided_at = Column(DateTime)  # used, or replaced by a newer link
+
+
+class IdentityAttempt(Base):
+    """One identity check by a conversation, to cap guessing per conversation."""
+
+    __tablename__ = "identity_attempts"
+    id = Column(Integer, primary_key=True)
+    conversation_hash = Column(String(64), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    id = Column(String(32), primary_key=True)  # random, so ids cannot be enumerated
+    filename = Column(String(255), nullable=False)
+    content_type = Column(String(100), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    content = Column(LargeBinary, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Site(Base):
+    """An existing Avera System Link site; name_key makes the name case/space-insensitive."""
+
+    __tablename__ = "sites"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    name_key = Column(String(200), nullable=False, unique=True)
+    address = Column(String(300))
+    site_request_id = Column(Integer, ForeignKey("site_requests.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SiteRequest(Base):
+    __tablename__ = "site_requests"
+    __table_args__ = (_one_of("status", SITE_REQUEST_STATUSES),)
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False, unique=True)
+    facility_name = Column(String(200), nullable=False)
+    facility_key = Column(String(200), nullable=False, index=True)
+    facility_address = Column(String(300))
+    agreement_attachment_id = Column(String(32), ForeignKey("attachments.id"))
+    administrators = Column(JSON, nullable=False)  # [{name, email, role, phone?}]
+    terms_accepted = Column(Boolean, nullable=False)
+    requested_by = Column(String(200), nullable=False)
+    requester_email = Column(String(254), nullable=False)
+    status = Column(String(32), nullable=False)
+    denial_reason = Column(Text)
+    email_token_hash = Column(String(64), nullable=False, unique=True)
+    email_confirmed_at = Column(DateTime)
+    agreement_token_hash = Column(String(64), unique=True)  # cleared once the agreement is in
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    idempotency_fingerprint = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    decided_at = Column(DateTime)
+
+
+class Escalation(Base):
+    """A conversation handed to a human agent (the endpoints come with the hand-off work)."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (_one_of("status", ESCALATION_STATUSES),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    reason = Column(Text)
+    transcript = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False, default="queued")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    claimed_at = Column(DateTime)
+    resolved_at = Column(DateTime)
+
+
+class OutboxMessage(Base):
+    """A message written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (_one_of("channel", OUTBOX_CHANNELS), _one_of("status", OUTBOX_STATUSES))
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(8), nullable=False)
+    recipient = Column(String(254), nullable=False, index=True)
+    sender = Column(String(254))  # None: SMTP_FROM
+    subject = Column(String(300), nullable=False)
+    body = Column(Text)  # None once sent
+    status = Column(String(8), nullable=False, default="queued", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_error = Column(String(200))  # exception class only: messages may hold addresses
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what, by ids only: no personal data belongs here."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (_one_of("actor", AUDIT_ACTORS),)
+    id = Column(Integer, primary_key=True)
+    actor = Column(String(8), nullable=False)
+    action = Column(String(64), nullable=False)
+    object_type = Column(String(32))
+    object_id = Column(String(64))
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)

@@ -1,0 +1,1 @@
+"""One module per capability; each function works inside the caller's transaction."""

@@ -1,0 +1,89 @@
+"""Identity checks behind the self-service requests (access code, password reset, username).
+
+Callers answer the same whether or not someone matched, and each conversation gets a few
+tries an hour, so the chat cannot be used to find out who is a patient.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Dict, Optional
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend.errors import ApiError
+from bot.backend.models import IdentityAttempt, Patient, utcnow
+from bot.backend.security import keyed_hash
+from bot.backend.validation import Form
+from bot.facts import phone
+
+ATTEMPTS_PER_CONVERSATION = 5
+ATTEMPT_WINDOW = timedelta(hours=1)
+ISSUES_PER_DAY = 3  # access codes or reset links per patient per day
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Identity:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    email: Optional[str]
+    phone: Optional[str]  # digits
+    conversation_id: Optional[str]
+
+
+def parse_identity(body: Dict[str, Any]) -> Identity:
+    form = Form(body)
+    identity = Identity(
+        first_name=form.text("first_name", max_length=100),
+        last_name=form.text("last_name", max_length=100),
+        date_of_birth=form.date("date_of_birth"),
+        email=form.email("email", required=False),
+        phone=form.phone("phone"),
+        conversation_id=form.text("conversation_id", required=False),
+    )
+    if not (identity.email or identity.phone or "email" in form.errors or "phone" in form.errors):
+        form.error("email", "give an e-mail address or a phone number")
+    form.check()
+    return identity
+
+
+async def count_attempt(session: AsyncSession, secret_key: str, conversation_id: Optional[str]) -> None:
+    """Record one identity check for the conversation; the sixth within an hour is a 429."""
+    if conversation_id is None:
+        return
+    key = keyed_hash(secret_key, "conversation:" + conversation_id)
+    since = utcnow() - ATTEMPT_WINDOW
+    await session.execute(delete(IdentityAttempt).where(IdentityAttempt.created_at < since))
+    query = select(func.count()).where(IdentityAttempt.conversation_hash == key)
+    if (await session.execute(query)).scalar_one() >= ATTEMPTS_PER_CONVERSATION:
+        raise ApiError(
+            429,
+            "Too many identity checks in this conversation. Try again in an hour, "
+            f"or call MyChart support at {phone('mychart')}.",
+            code="too_many_attempts",
+        )
+    session.add(IdentityAttempt(conversation_hash=key))
+
+
+async def find_patient(session: AsyncSession, identity: Identity) -> Optional[Patient]:
+    """Names (any case) and date of birth must match, and the e-mail or the phone on file."""
+    query = (
+        select(Patient)
+        .where(
+            Patient.date_of_birth == identity.date_of_birth,
+            func.lower(Patient.first_name) == identity.first_name.lower(),
+            func.lower(Patient.last_name) == identity.last_name.lower(),
+        )
+        .order_by(Patient.id)
+    )
+    for patient in (await session.execute(query)).scalars():
+        if (identity.email and identity.email == patient.email) or (identity.phone and identity.phone == patient.phone):
+            return patient
+    return None
+
+
+async def under_daily_limit(session: AsyncSession, owner_column, owner_id: int, created_column) -> bool:
+    """Whether fewer than ISSUES_PER_DAY rows were made for this owner in the last 24 hours."""
+    query = select(func.count()).where(owner_column == owner_id, created_column >= utcnow() - DAY)
+    return (await session.execute(query)).scalar_one() < ISSUES_PER_DAY
