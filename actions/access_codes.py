@@ -12,7 +12,7 @@ class ValidateAccessCodeReissueForm(IdentityFormValidation):
 
 class ReissueAccessCode(IdentityRequestAction):
     send = staticmethod(backend_client.reissue_access_code)
-    done_response = "utter_access_code_reissued"
+    done_message = "access_code_reissued"
 
     def name(self) -> Text:
         return "action_reissue_access_code"

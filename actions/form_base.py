@@ -1,13 +1,17 @@
-"""What every form in this bot shares: side questions, yes/no answers, re-asking.
+"""What every form in this bot shares: side questions, yes/no answers, asking.
 
 A person in the middle of a form may ask something else ("why do you need
 my birthday?", "how long is the reset link good for?"). Rather than one rule
 per form and question, the validation action notices a side question,
-answers it with the question's own response and asks the same slot again.
-"Never mind" and emergencies are excluded from the slot mappings in the
-domain, so the form is rejected and the rules for them take over.
+answers it with the question's own domain response and asks the same slot
+again. It also asks every question itself (from messages.yml), so forms can
+skip questions that the answers so far make unnecessary.
+"Never mind" ends the form with nothing sent, and an emergency ends it
+after telling the user to call 911; both only when the message is not a
+valid answer, so an e-mail address misread as "stop" is still an answer.
 """
 import re
+from abc import abstractmethod
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -16,13 +20,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
 
+REQUESTED_SLOT = "requested_slot"
 # Intents that answer a form's question rather than ask one.
 ANSWER_INTENTS = {"affirm", "deny", "nlu_fallback", "greet", "thank"}
-# Excluded from the forms' slot mappings: the form is rejected and a rule
-# handles them (stop the form; send the user to 911).
-LEAVE_FORM_INTENTS = {"stop", "medical_emergency"}
+STOP_INTENT, EMERGENCY_INTENT = "stop", "medical_emergency"
+_STOP_WORDS = re.compile(
+    r"\b(never ?mind|nevermind|cancel|stop|forget (it|about it)|quit|exit|don'?t (want|need)|no longer|not anymore)\b", re.I
+)
+EMERGENCY_MIN_CONFIDENCE = 0.5
 _QUESTION_START = re.compile(
     r"^(why|what|how|when|where|who|which|can|could|do|does|is|are|will|would|should)\b", re.I
 )
@@ -32,43 +40,94 @@ SIDE_QUESTION_MIN_CONFIDENCE = 0.3
 class HelpfulFormValidation(FormValidationAction):
     """Base for the forms' validation actions.
 
-    Subclasses set `why_response` (the answer to "why do you need that?")
-    and `strict_parsers` (slot -> parser returning None for a non-answer), so
-    a side question is only taken as one when it is not a valid answer.
+    Subclasses set `why_message` (the answer to "why do you need that?"),
+    `strict_parsers` (slot -> parser returning None for a non-answer, so a
+    side question is only taken as one when it is not a valid answer), and
+    may override `required_slots` to skip questions.
     """
 
-    why_response: Text = "utter_why_identity"
+    why_message: Text = "why_identity"
     strict_parsers: Dict[Text, Callable[[Text], Any]] = {}
+    form_slots: List[Text] = []
 
-    def name(self) -> Text:  # pragma: no cover - subclasses name themselves
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> Text:
+        ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        requested = tracker.get_slot("requested_slot")
-        response = self.side_question_response(tracker, domain, requested)
-        if requested and response:
-            dispatcher.utter_message(response=response)
-            return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
-        return await super().run(dispatcher, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested and self.is_valid_answer(tracker, requested) is not True:
+            leaving = self.leaving_intent(tracker)
+            if leaving:
+                return self.end_form(dispatcher, leaving)
+        side_answer = self.side_question_answer(tracker, domain, requested) if requested else None
+        if side_answer:
+            side_answer(dispatcher)
+            events: List[EventType] = [SlotSet(requested, None)]
+        else:
+            events = await super().run(dispatcher, tracker, domain)
+        events = [e for e in events if e.get("name") != REQUESTED_SLOT]
+        tracker.add_slots(events)
+        if requested and not any(e.get("name") == requested for e in events):
+            # Nothing usable was said: keep asking rather than leave the form.
+            events.append(SlotSet(requested, None))
+        next_slot = await self.next_slot_to_ask(dispatcher, tracker, domain)
+        if next_slot:
+            say(dispatcher, question_key(self.form_name(), next_slot), buttons=self.buttons_for(next_slot),
+                **tracker.slots)
+        return events + [SlotSet(REQUESTED_SLOT, next_slot)]
 
-    def side_question_response(
-        self, tracker: Tracker, domain: DomainDict, requested: Optional[Text]
+    def is_valid_answer(self, tracker: Tracker, requested: Text) -> Optional[bool]:
+        """True/False when the requested slot has a strict parser, None when any text may do."""
+        parser = self.strict_parsers.get(requested)
+        if parser is None:
+            return None
+        return parser(tracker.latest_message.get("text") or "") is not None
+
+    @staticmethod
+    def leaving_intent(tracker: Tracker) -> Optional[Text]:
+        """"stop" or "medical_emergency" when the user wants out of the form."""
+        intent = tracker.latest_message.get("intent") or {}
+        text = tracker.latest_message.get("text") or ""
+        if intent.get("name") == EMERGENCY_INTENT and (intent.get("confidence") or 0) >= EMERGENCY_MIN_CONFIDENCE:
+            return EMERGENCY_INTENT
+        if intent.get("name") == STOP_INTENT and _STOP_WORDS.search(text):
+            return STOP_INTENT
+        return None
+
+    def end_form(self, dispatcher: CollectingDispatcher, leaving: Text) -> List[EventType]:
+        """Forget what the form collected and end it; nothing is sent."""
+        if leaving == EMERGENCY_INTENT:
+            dispatcher.utter_message(response="utter_medical_emergency")
+        else:
+            say(dispatcher, "form_cancelled")
+        return [SlotSet(slot, None) for slot in self.form_slots] + [SlotSet(REQUESTED_SLOT, None)]
+
+    async def next_slot_to_ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Optional[Text]:
-        """The response that answers the user's side question, if they asked one."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return next((slot for slot in required if tracker.slots.get(slot) is None), None)
+
+    def buttons_for(self, slot: Text) -> Optional[List[Dict[str, str]]]:
+        """Buttons for a question that the messages file cannot know (e.g. from facts)."""
+        return None
+
+    def side_question_answer(
+        self, tracker: Tracker, domain: DomainDict, requested: Text
+    ) -> Optional[Callable[[CollectingDispatcher], None]]:
+        """How to answer the user's side question, if the message was one."""
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         confidence = (message.get("intent") or {}).get("confidence") or 0.0
         text = (message.get("text") or "").strip()
-        if intent in LEAVE_FORM_INTENTS:
-            return None
         if intent == "share_sensitive_data":
-            return "utter_share_sensitive_data"
+            return lambda d: d.utter_message(response="utter_share_sensitive_data")
         if intent == "ask_why_needed" and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
-            return self.why_response
-        parser = self.strict_parsers.get(requested or "")
-        if parser is not None and parser(text) is not None:
+            return lambda d: say(d, self.why_message)
+        if self.is_valid_answer(tracker, requested):
             return None
         asks = "?" in text or _QUESTION_START.match(text)
         response = f"utter_{intent}"
@@ -78,18 +137,16 @@ class HelpfulFormValidation(FormValidationAction):
             and confidence >= SIDE_QUESTION_MIN_CONFIDENCE
             and response in (domain.get("responses") or {})
         ):
-            return response
+            return lambda d: d.utter_message(response=response)
         return None
 
     @staticmethod
-    def yes_no(
-        slot: Text, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Optional[bool]:
-        """The yes/no answer to a confirmation slot, or None after asking again."""
+    def yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[bool]:
+        """The yes/no answer to a confirmation slot, or None after saying what is expected."""
         if isinstance(value, bool):
             return value
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         answer = parse_yes_no(str(value or ""), intent)
         if answer is None:
-            dispatcher.utter_message(response="utter_invalid_yes_no")
+            say(dispatcher, "invalid_yes_no")
         return answer

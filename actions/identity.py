@@ -7,6 +7,7 @@ on file. The bot never learns whether there was a match, so it answers
 with the same words either way and nothing a user types can skip a check.
 """
 import hashlib
+from abc import ABC, abstractmethod
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import backend_client
 from actions.form_base import HelpfulFormValidation
+from actions.messages import say
 from actions.parsing import parse_date_of_birth, parse_email, parse_full_name, parse_phone
 from bot.facts import facts, phone
 
@@ -30,7 +32,8 @@ def parse_contact(text: str) -> Optional[str]:
 class IdentityFormValidation(HelpfulFormValidation):
     """Validates name, date of birth and contact; "no" at the end starts over."""
 
-    why_response = "utter_why_identity"
+    why_message = "why_identity"
+    form_slots = IDENTITY_SLOTS
     strict_parsers = {
         "date_of_birth": parse_date_of_birth,
         "contact_on_file": parse_contact,
@@ -41,7 +44,7 @@ class IdentityFormValidation(HelpfulFormValidation):
     ) -> Dict[Text, Any]:
         name = parse_full_name(str(value or ""))
         if name is None:
-            dispatcher.utter_message(response="utter_invalid_full_name")
+            say(dispatcher, "invalid_full_name")
             return {"full_name": None}
         return {"full_name": " ".join(name)}
 
@@ -50,7 +53,7 @@ class IdentityFormValidation(HelpfulFormValidation):
     ) -> Dict[Text, Any]:
         born = parse_date_of_birth(str(value or ""))
         if born is None:
-            dispatcher.utter_message(response="utter_invalid_date_of_birth")
+            say(dispatcher, "invalid_date_of_birth")
             return {"date_of_birth": None}
         return {"date_of_birth": born.isoformat()}
 
@@ -59,15 +62,15 @@ class IdentityFormValidation(HelpfulFormValidation):
     ) -> Dict[Text, Any]:
         contact = parse_contact(str(value or ""))
         if contact is None:
-            dispatcher.utter_message(response="utter_invalid_contact_on_file")
+            say(dispatcher, "invalid_contact_on_file")
         return {"contact_on_file": contact}
 
     def validate_identity_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        answer = self.yes_no("identity_confirmed", value, dispatcher, tracker)
+        answer = self.yes_no(value, dispatcher, tracker)
         if answer is False:
-            dispatcher.utter_message(response="utter_identity_start_over")
+            say(dispatcher, "identity_start_over")
             return {slot: None for slot in IDENTITY_SLOTS}
         return {"identity_confirmed": answer}
 
@@ -90,11 +93,15 @@ def identity_request(tracker: Tracker) -> Dict[str, str]:
     return body
 
 
-class IdentityRequestAction(Action):
+class IdentityRequestAction(Action, ABC):
     """Sends the collected identity to one backend endpoint and reports back."""
 
     send: Callable[[Dict[str, str]], Awaitable[None]]
-    done_response: Text
+    done_message: Text
+
+    @abstractmethod
+    def name(self) -> Text:
+        ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -105,13 +112,14 @@ class IdentityRequestAction(Action):
         try:
             await self.send(identity_request(tracker))
         except backend_client.RateLimited:
-            dispatcher.utter_message(response="utter_too_many_attempts", support_phone=MYCHART_PHONE)
+            say(dispatcher, "too_many_attempts", support_phone=MYCHART_PHONE)
             return clear
         except (backend_client.BackendUnavailable, backend_client.Rejected):
-            dispatcher.utter_message(response="utter_backend_unavailable", support_phone=MYCHART_PHONE)
+            say(dispatcher, "backend_unavailable", support_phone=MYCHART_PHONE)
             return clear
-        dispatcher.utter_message(
-            response=self.done_response,
+        say(
+            dispatcher,
+            self.done_message,
             support_phone=MYCHART_PHONE,
             reset_minutes=facts()["login"]["reset_link_valid_minutes"],
         )

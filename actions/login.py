@@ -21,7 +21,7 @@ class ValidateUsernameReminderForm(IdentityFormValidation):
 
 class SendPasswordReset(IdentityRequestAction):
     send = staticmethod(backend_client.send_password_reset)
-    done_response = "utter_password_reset_sent"
+    done_message = "password_reset_sent"
 
     def name(self) -> Text:
         return "action_send_password_reset"
@@ -29,7 +29,7 @@ class SendPasswordReset(IdentityRequestAction):
 
 class SendUsernameReminder(IdentityRequestAction):
     send = staticmethod(backend_client.send_username_reminder)
-    done_response = "utter_username_reminder_sent"
+    done_message = "username_reminder_sent"
 
     def name(self) -> Text:
         return "action_send_username_reminder"

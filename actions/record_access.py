@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.form_base import HelpfulFormValidation
+from actions.messages import say
 from actions.parsing import parse_yes_no
 from bot.facts import facts, phone
 
@@ -82,7 +83,8 @@ def parse_emancipated(text: str, asked: bool, intent: Optional[str]) -> Optional
 
 
 class ValidateRecordAccessForm(HelpfulFormValidation):
-    why_response = "utter_why_record_access"
+    why_message = "why_record_access"
+    form_slots = SLOTS
 
     def name(self) -> Text:
         return "validate_record_access_form"
@@ -112,7 +114,7 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
         text, asked = self._text_and_asked(tracker, "patient_age")
         group = age_group(text)
         if group is None and asked:
-            dispatcher.utter_message(text="Please give the patient's age in years, for example 15.")
+            say(dispatcher, "invalid_patient_age")
         return {"patient_age": group} if group else {}
 
     async def extract_patient_emancipated(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -131,12 +133,14 @@ class ExplainRecordAccess(Action):
     ) -> List[EventType]:
         relationship = tracker.get_slot("access_relationship")
         age = tracker.get_slot("patient_age")
+        if relationship is None:
+            return []  # the check was stopped
         if relationship == ADULT_FAMILY or age == ADULT:
-            response = "utter_record_access_adult"
+            message = "record_access_adult"
         elif relationship in (PARENT, GUARDIAN):
             emancipated = tracker.get_slot("patient_emancipated") is True
-            response = "utter_record_access_emancipated" if emancipated else "utter_record_access_parent_of_minor"
+            message = "record_access_emancipated" if emancipated else "record_access_parent_of_minor"
         else:
-            response = "utter_record_access_other_relationship"
-        dispatcher.utter_message(response=response, support_phone=phone("mychart"))
+            message = "record_access_other_relationship"
+        say(dispatcher, message, support_phone=phone("mychart"))
         return [SlotSet(slot, None) for slot in SLOTS]

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import backend_client
 from actions.form_base import HelpfulFormValidation
+from actions.messages import say
 from actions.parsing import parse_email, parse_full_name
 from bot.facts import facts
 
@@ -52,7 +53,8 @@ def parse_reference(text: str) -> Optional[str]:
 
 
 class ValidateSiteRequestForm(HelpfulFormValidation):
-    why_response = "utter_why_site_request"
+    why_message = "why_site_request"
+    form_slots = FORM_SLOTS
     strict_parsers = {
         "admin_role": match_role,
         "second_admin_role": match_role,
@@ -71,6 +73,11 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         if not tracker.get_slot("site_request_idempotency_key"):
             events.append(SlotSet("site_request_idempotency_key", uuid.uuid4().hex))
         return events
+
+    def buttons_for(self, slot: Text) -> Optional[List[Dict[str, str]]]:
+        if slot in ("admin_role", "second_admin_role"):
+            return [{"title": role, "payload": role} for role in ROLES]
+        return None
 
     async def required_slots(
         self,
@@ -107,7 +114,7 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         except (backend_client.BackendUnavailable, backend_client.Rejected, backend_client.RateLimited):
             has_site = False  # checked again by the backend when the request is submitted
         if has_site:
-            dispatcher.utter_message(response="utter_facility_has_site", facility_name=name)
+            say(dispatcher, "facility_has_site", facility_name=name)
         return {"facility_name": name, "facility_has_site": has_site}
 
     def validate_facility_address(
@@ -125,26 +132,26 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         match = _ATTACHMENT_ID.match(text)
         if match and any(c.isdigit() for c in match.group(1)):
             return {"site_agreement": match.group(1)}
-        dispatcher.utter_message(response="utter_invalid_site_agreement")
+        say(dispatcher, "invalid_site_agreement")
         return {"site_agreement": None}
 
     def _validate_name(self, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         name = parse_full_name(str(value or ""))
         if name is None:
-            dispatcher.utter_message(response="utter_invalid_full_name")
+            say(dispatcher, "invalid_full_name")
             return {slot: None}
         return {slot: " ".join(name)}
 
     def _validate_role(self, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         role = match_role(str(value or ""))
         if role is None:
-            dispatcher.utter_message(response="utter_invalid_role")
+            say(dispatcher, "invalid_role")
         return {slot: role}
 
     def _validate_email(self, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         email = parse_email(str(value or ""))
         if email is None:
-            dispatcher.utter_message(response="utter_invalid_email")
+            say(dispatcher, "invalid_email")
         return {slot: email}
 
     def validate_admin_name(self, value, dispatcher, tracker, domain):
@@ -169,12 +176,12 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         return self._validate_email("requester_email", value, dispatcher)
 
     def validate_add_second_admin(self, value, dispatcher, tracker, domain):
-        return {"add_second_admin": self.yes_no("add_second_admin", value, dispatcher, tracker)}
+        return {"add_second_admin": self.yes_no(value, dispatcher, tracker)}
 
     def validate_terms_accepted(self, value, dispatcher, tracker, domain):
-        accepted = self.yes_no("terms_accepted", value, dispatcher, tracker)
+        accepted = self.yes_no(value, dispatcher, tracker)
         if accepted is False:
-            dispatcher.utter_message(response="utter_terms_required")
+            say(dispatcher, "terms_required")
             return {"terms_accepted": None}
         return {"terms_accepted": accepted}
 
@@ -183,7 +190,10 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         return {"requested_by": name if len(name) >= 2 else None}
 
     def validate_site_request_confirmed(self, value, dispatcher, tracker, domain):
-        return {"site_request_confirmed": self.yes_no("site_request_confirmed", value, dispatcher, tracker)}
+        confirmed = self.yes_no(value, dispatcher, tracker)
+        if confirmed is False:
+            say(dispatcher, "site_request_not_submitted")
+        return {"site_request_confirmed": confirmed}
 
 
 def site_request_body(tracker: Tracker) -> Dict[str, Any]:
@@ -218,29 +228,25 @@ class SubmitSiteRequest(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         clear = [SlotSet(slot, None) for slot in FORM_SLOTS]
-        if tracker.get_slot("facility_has_site"):
-            return clear
-        if tracker.get_slot("site_request_confirmed") is not True:
-            dispatcher.utter_message(response="utter_site_request_not_submitted")
-            return clear
+        if tracker.get_slot("site_request_confirmed") is not True or tracker.get_slot("facility_has_site"):
+            return clear  # the form already told the user why nothing was submitted
         try:
             created = await backend_client.open_site_request(
                 site_request_body(tracker), tracker.get_slot("site_request_idempotency_key")
             )
         except (backend_client.BackendUnavailable, backend_client.RateLimited):
-            dispatcher.utter_message(response="utter_site_request_unavailable")
+            say(dispatcher, "site_request_unavailable")
             return [SlotSet("site_request_confirmed", None)]
         except backend_client.Rejected as rejected:
             if rejected.status == 409:
-                dispatcher.utter_message(
-                    response="utter_facility_has_site", facility_name=tracker.get_slot("facility_name")
-                )
+                say(dispatcher, "facility_has_site", facility_name=tracker.get_slot("facility_name"))
             else:
-                dispatcher.utter_message(response="utter_site_request_rejected", reason=rejected.message)
+                say(dispatcher, "site_request_rejected", reason=rejected.message)
             return clear
         waiting_for_agreement = created.get("status") == "awaiting_agreement"
-        dispatcher.utter_message(
-            response="utter_site_request_submitted",
+        say(
+            dispatcher,
+            "site_request_submitted",
             reference=created["reference"],
             confirmation_sender=CONFIRMATION_SENDER,
             agreement_note=(
@@ -261,7 +267,8 @@ STATUS_TEXT = {
 
 
 class ValidateSiteRequestStatusForm(HelpfulFormValidation):
-    why_response = "utter_why_site_request_reference"
+    why_message = "why_site_request_reference"
+    form_slots = ["site_request_reference"]
     strict_parsers = {"site_request_reference": parse_reference}
 
     def name(self) -> Text:
@@ -274,7 +281,7 @@ class ValidateSiteRequestStatusForm(HelpfulFormValidation):
         if reference:
             return {"site_request_reference": reference}
         if tracker.get_slot("requested_slot") == "site_request_reference":
-            dispatcher.utter_message(response="utter_invalid_site_request_reference")
+            say(dispatcher, "invalid_site_request_reference")
         return {}
 
 
@@ -286,17 +293,19 @@ class CheckSiteRequestStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         reference = tracker.get_slot("site_request_reference")
+        if not reference:
+            return []
         try:
             found = await backend_client.site_request_status(reference)
         except (backend_client.BackendUnavailable, backend_client.RateLimited, backend_client.Rejected):
-            dispatcher.utter_message(response="utter_site_request_status_unavailable")
+            say(dispatcher, "site_request_status_unavailable")
             return [SlotSet("site_request_reference", None)]
         if found is None:
-            dispatcher.utter_message(response="utter_site_request_unknown", reference=reference)
+            say(dispatcher, "site_request_unknown", reference=reference)
         else:
             status = found.get("status")
             text = STATUS_TEXT.get(status, status)
             if status == "denied":
                 text = f"denied. The reason: {found.get('denial_reason') or 'see the e-mail we sent'}."
-            dispatcher.utter_message(response="utter_site_request_status", reference=reference, status_text=text)
+            say(dispatcher, "site_request_status", reference=reference, status_text=text)
         return [SlotSet("site_request_reference", None)]
