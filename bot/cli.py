@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -157,10 +158,21 @@ class Ports:
     backend: int = 8080
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 class Stack:
     """Backend, action server and Rasa server, started in that order and stopped in reverse."""
 
     def __init__(self, model: Path, ports: Ports, endpoints: Path, env: Dict[str, str], log_dir: Path):
+        self.ports = ports
         backend_url = f"http://127.0.0.1:{ports.backend}"
         self.env = env
         self.rasa_url = f"http://127.0.0.1:{ports.rasa}"
@@ -181,6 +193,13 @@ class Stack:
         ]
 
     def __enter__(self) -> "Stack":
+        self.start()
+        return self
+
+    def start(self) -> None:
+        busy = [p for p in (self.ports.backend, self.ports.actions, self.ports.rasa) if port_in_use(p)]
+        if busy:
+            raise RuntimeError(f"Port(s) {busy} already in use: is another help desk still running?")
         try:
             for service in self.services:
                 service.start()
@@ -188,7 +207,6 @@ class Stack:
         except BaseException:
             self.stop()
             raise
-        return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -207,7 +225,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     VAR.mkdir(exist_ok=True)
     ports = Ports()
     print("Starting the backend, the action server and Rasa (logs in var/logs/)...", flush=True)
-    with Stack(model, ports, ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml"), env, VAR / "logs") as stack:
+    stack = Stack(model, ports, ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml"), env, VAR / "logs")
+
+    def stop_requested(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_requested)
+    try:
+        stack.start()
         print(
             "\nThe Avera help desk is running:\n"
             f"  chat (REST):    curl -s {stack.rasa_url}/webhooks/rest/webhook "
@@ -219,15 +244,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
-            while (exited := stack.first_exited()) is None:
-                time.sleep(1)
-            print(f"{exited.name} stopped unexpectedly; see {exited.log_path}. Stopping everything.")
-            return 1
-        except KeyboardInterrupt:
-            print("\nStopping...")
-            return 0
+        while (exited := stack.first_exited()) is None:
+            time.sleep(1)
+        print(f"{exited.name} stopped unexpectedly; see {exited.log_path}. Stopping everything.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...")
+        return 0
+    finally:
+        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
 
 
 def cmd_check_nlu(args: argparse.Namespace) -> int:

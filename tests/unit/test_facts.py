@@ -21,11 +21,16 @@ WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 
 
 def responses():
+    """Every text the bot can say: domain responses and the actions' messages."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     for name, variants in domain["responses"].items():
         for variant in variants:
             parts = [variant.get("text") or ""] + [b["title"] for b in variant.get("buttons") or []]
             yield name, "\n".join(parts)
+    messages = yaml.safe_load((ROOT / "actions" / "messages.yml").read_text())
+    for name, message in messages.items():
+        parts = [message["text"]] + [b["title"] for b in message.get("buttons") or []]
+        yield f"message:{name}", "\n".join(parts)
 
 
 RESPONSES = list(responses())
@@ -37,7 +42,7 @@ def as_number(token: str) -> int:
 
 
 def test_there_are_responses_to_check():
-    assert len(RESPONSES) > 80
+    assert len(RESPONSES) > 100
 
 
 @pytest.mark.parametrize("name,text", RESPONSES, ids=ids)
@@ -63,13 +68,13 @@ def test_numeric_facts(name, text):
         assert as_number(match.group(1)) == login["failed_attempts_before_lockout"], name
     for match in re.finditer(counted + r"[ -]?min(ute)?s?\b", text, re.I):
         assert as_number(match.group(1)) == login["reset_link_valid_minutes"], name
-    for match in re.finditer(r"(\d+)[ -]?digit", text, re.I):
+    for match in re.finditer(r"(\d+)[ -]?digit (?:activity |attendance |ce )?code", text, re.I):
         assert int(match.group(1)) == ce["text_code_digits"], name
     for match in re.finditer(r"(\d+) hours", text, re.I):
         assert int(match.group(1)) == ce["text_within_hours"], name
     for match in re.finditer(r"(\d+) days", text, re.I):
         assert int(match.group(1)) == ce["certificate_days"], name
-    for match in re.finditer(r"\b(\d{2})\s*(?:-|–|to|through)\s*(\d{2})\b", text):
+    for match in re.finditer(r"\b(?:ages?|aged|teens?|teenagers?)\D{0,12}?\b(\d{2})\s*(?:-|–|to|through)\s*(\d{2})\b", text, re.I):
         assert (int(match.group(1)), int(match.group(2))) == (
             FACTS["teen_access"]["min_age"], FACTS["teen_access"]["max_age"]), name
     for match in re.finditer(r"\b\d{3,4} ?x ?\d{3,4}\b", text):

@@ -1,0 +1,428 @@
+"""Turn latency, throughput and memory of the whole help desk over the REST channel.
+
+    cd /work/main && RASA_TELEMETRY_ENABLED=false PYTHONPATH=/work/main \\
+        .venv/bin/python -m bench.turns [--turns 300] [--seconds 60] [--levels 1,10,50] [--compare-default]
+
+Starts the backend, the action server and Rasa (`bot.cli.Stack`, as `make run`
+and the end-to-end tests do) on free loopback ports, with fresh temporary
+SQLite files and random tokens. After a short warm-up it replays a mix of
+help-desk conversations at each concurrency level: every worker is one
+conversation at a time, each with a new sender id, until the level's turn
+budget or time limit is used up. It prints p50/p95/p99 turn latency, turns per
+second and errors per level, and the peak resident memory (VmHWM) of the Rasa
+server, the action server and the backend.
+
+With --compare-default it also trains Rasa's default config (what `rasa init`
+writes: `recipe: default.v1`, `language: en`, empty `pipeline:`/`policies:`)
+on the same domain and data, cached under bench/out/ by a fingerprint, starts
+a second stack with that model after the first one has stopped, replays the
+same mix and prints both side by side.
+
+This is a benchmark that prints figures, not a test: it exits 0 unless the
+stack cannot start.
+"""
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import aiohttp
+
+from bot.cli import BIN, ROOT, Ports, Stack, child_env, model_path, write_endpoints
+
+OUT = ROOT / "bench" / "out"
+
+# What `rasa init` writes: Rasa fills in its default pipeline and policies.
+DEFAULT_CONFIG = """\
+recipe: default.v1
+assistant_id: avera-bench-rasa-default
+language: en
+pipeline:
+policies:
+"""
+# What the default-config model depends on (its config is DEFAULT_CONFIG).
+DEFAULT_MODEL_INPUTS = ["domain.yml", "data"]
+
+WHICH_NUMBER = "which number do I call?"
+
+# (weight, label, messages). Weights are per conversation; the form
+# conversations are longer, so they are a larger share of the turns.
+CONVERSATIONS: List[Tuple[int, str, List[str]]] = [
+    (2, "MyChart sign-up", ["hi there", "how do I sign up for MyChart?", "thanks!"]),
+    (2, "access code", ["what is a MyChart activation code and where do I get one", WHICH_NUMBER]),
+    (2, "lockout", ["I typed my password wrong too many times and now I'm locked out",
+                    "how long do I have to wait before I can try again?"]),
+    (2, "teen access", ["can my 15 year old daughter have her own MyChart account?", "thank you"]),
+    (2, "System Link roles / browsers", ["what user roles are there in System Link?",
+                                         "which web browsers does System Link support"]),
+    (2, "Learning Center user ID", ["what's my user ID for the Learning Center?", WHICH_NUMBER]),
+    (2, "CE credits", ["how do I get CE credit for a conference I went to", WHICH_NUMBER]),
+    (2, "Health Plans", ["good morning", "where do Avera Health Plans members log in?"]),
+    (2, "phone numbers", ["could you list all of your help desk phone numbers", "great, bye"]),
+    (1, "out of scope", ["hello", "can you recommend a good pizza place downtown?"]),
+    (2, "access-code form", ["I need a new access code for MyChart", "Jordan Demo", "04/12/1985",
+                             "jordan.demo@example.org", "yes", "thanks a lot"]),
+    (1, "access-code form (teen)", ["please send me a new MyChart access code", "Riley Sample",
+                                    "June 20, 2009", "riley.sample@example.org", "yes"]),
+]
+
+
+@dataclass
+class LevelResult:
+    concurrency: int
+    latencies_ms: List[float] = field(default_factory=list)  # successful turns only
+    errors: int = 0
+    empty: int = 0  # HTTP 200 with no bot message at all
+    elapsed_s: float = 0.0
+    peak_mb: Dict[str, float] = field(default_factory=dict)  # VmHWM after this level
+
+    @property
+    def turns(self) -> int:
+        return len(self.latencies_ms) + self.errors
+
+    @property
+    def turns_per_s(self) -> float:
+        return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile of the sorted successful-turn latencies."""
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+@dataclass
+class RunResult:
+    label: str
+    model: Path
+    startup_s: float
+    levels: List[LevelResult]
+    final_mb: Dict[str, float]
+
+
+# --- load generator -----------------------------------------------------------------------------
+
+class Budget:
+    """A level's shared turn budget and deadline; workers claim a turn before sending it."""
+
+    def __init__(self, turns: int, seconds: float):
+        self.left = turns
+        self.deadline = time.perf_counter() + seconds
+
+    def claim(self) -> bool:
+        if self.left <= 0 or time.perf_counter() >= self.deadline:
+            return False
+        self.left -= 1
+        return True
+
+
+async def say(session: aiohttp.ClientSession, url: str, sender: str, message: str) -> List[Dict]:
+    async with session.post(url, json={"sender": sender, "message": message}) as response:
+        body = await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {body[:200]!r}")
+        replies = json.loads(body or b"[]")
+        if not isinstance(replies, list):
+            raise RuntimeError(f"unexpected body: {body[:200]!r}")
+        return replies
+
+
+async def worker(session, url: str, budget: Budget, pick, result: LevelResult, run_id: str,
+                 transcript: Optional[List[str]]) -> None:
+    while True:
+        label, messages = pick()
+        sender = f"bench-{run_id}-{uuid.uuid4().hex[:12]}"
+        if transcript is not None:
+            transcript.append(f"--- {label} ({sender})")
+        for message in messages:
+            if not budget.claim():
+                return
+            started = time.perf_counter()
+            try:
+                replies = await say(session, url, sender, message)
+            except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as error:
+                result.errors += 1
+                if transcript is not None:
+                    transcript.append(f"  user: {message}\n  ERROR: {error!r}")
+                continue
+            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+            texts = [r.get("text") or "" for r in replies]
+            if not any(texts) and not any(r.get("buttons") for r in replies):
+                result.empty += 1
+            if transcript is not None:
+                shown = " | ".join(t.replace("\n", " ")[:110] for t in texts if t)
+                transcript.append(f"  user: {message}\n  bot:  {shown or '(no reply)'}")
+
+
+async def run_level(rasa_url: str, concurrency: int, turns: int, seconds: float, rng: random.Random,
+                    request_timeout: float, transcript: Optional[List[str]] = None) -> LevelResult:
+    url = f"{rasa_url}/webhooks/rest/webhook"
+    weights = [w for w, _, _ in CONVERSATIONS]
+
+    def pick() -> Tuple[str, List[str]]:
+        _, label, messages = rng.choices(CONVERSATIONS, weights=weights)[0]
+        return label, messages
+
+    result = LevelResult(concurrency)
+    run_id = secrets.token_hex(3)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=request_timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        budget = Budget(turns, seconds)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session, url, budget, pick, result, run_id, transcript)
+                               for _ in range(concurrency)))
+        result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+# --- the stack, its memory, and the models --------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def status_kb(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> List[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child] + descendants(child)
+    return found
+
+
+def peak_mb(stack: Stack) -> Dict[str, float]:
+    """VmHWM (peak RSS) of each service's process, plus any child processes it started."""
+    peaks = {}
+    for service in stack.services:
+        pid = service.process.pid
+        peaks[service.name] = sum(status_kb(p, "VmHWM") for p in [pid] + descendants(pid)) / 1024
+    return peaks
+
+
+def ensure_project_model() -> Path:
+    model = model_path()
+    if not model.exists():
+        print(f"No trained model at {model.relative_to(ROOT)}: training it (nice)...", flush=True)
+        subprocess.run(["nice", "-n", "10", str(BIN / "python"), "-m", "bot.cli", "train"],
+                       cwd=ROOT, env=child_env(), check=True)
+    return model
+
+
+def default_fingerprint() -> str:
+    digest = hashlib.sha256(DEFAULT_CONFIG.encode())
+    digest.update(subprocess.run([str(BIN / "python"), "-c", "import rasa; print(rasa.__version__)"],
+                                 capture_output=True, text=True, env=child_env()).stdout.encode())
+    for entry in DEFAULT_MODEL_INPUTS:
+        path = ROOT / entry
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(ROOT)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_default_model() -> Path:
+    """Rasa's default config trained on this project's domain and data, cached by fingerprint."""
+    out = OUT / "default-model"
+    name = f"rasa-default-{default_fingerprint()}"
+    model = out / f"{name}.tar.gz"
+    if model.exists():
+        print(f"Default-config model is cached: {model.relative_to(ROOT)}", flush=True)
+        return model
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "config.yml"
+    config.write_text(DEFAULT_CONFIG)  # Rasa writes the defaults it chose back into this file
+    log = out / "train.log"
+    print(f"Training Rasa's default config on domain.yml + data/ (nice; log: {log.relative_to(ROOT)})...",
+          flush=True)
+    started = time.perf_counter()
+    with log.open("wb") as log_file:
+        subprocess.run(
+            ["nice", "-n", "10", str(BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml",
+             "--data", "data", "--out", str(out), "--fixed-model-name", name],
+            cwd=ROOT, env=child_env({"RASA_CACHE_DIRECTORY": str(OUT / "rasa-cache")}),
+            stdout=log_file, stderr=subprocess.STDOUT, check=True,
+        )
+    print(f"Trained in {time.perf_counter() - started:.0f} s: {model.relative_to(ROOT)}", flush=True)
+    for old in out.glob("rasa-default-*.tar.gz"):
+        if old != model:
+            old.unlink()
+    return model
+
+
+def bench_stack(label: str, model: Path, args: argparse.Namespace) -> RunResult:
+    with tempfile.TemporaryDirectory(prefix="bench-turns-") as tmp:
+        work = Path(tmp)
+        ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
+        env = child_env({
+            "BACKEND_ADMIN_TOKEN": secrets.token_urlsafe(16),
+            "BACKEND_ACTIONS_TOKEN": secrets.token_urlsafe(16),
+            "BACKEND_SECRET_KEY": secrets.token_urlsafe(16),
+            "RASA_TOKEN": secrets.token_urlsafe(16),
+            "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
+            "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
+            "SMTP_HOST": "",
+        })
+        endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
+                                    work / "tracker.db")
+        print(f"\n[{label}] starting the stack with {model.relative_to(ROOT)} "
+              f"(rasa :{ports.rasa}, actions :{ports.actions}, backend :{ports.backend})...", flush=True)
+        started = time.perf_counter()
+        with Stack(model, ports, endpoints, env, work / "logs") as stack:
+            startup_s = time.perf_counter() - started
+            print(f"[{label}] healthy after {startup_s:.1f} s; memory after start (VmHWM MB): "
+                  + ", ".join(f"{k} {v:.0f}" for k, v in peak_mb(stack).items()), flush=True)
+            rng = random.Random(args.seed)  # the same sequence of conversations for every stack
+            transcript = [] if args.show_replies else None
+            warm = asyncio.run(run_level(stack.rasa_url, 1, args.warmup_turns, 60, rng, args.request_timeout,
+                                         transcript))
+            print(f"[{label}] warm-up: {warm.turns} turns, {warm.errors} errors, "
+                  f"p50 {warm.percentile(50):.0f} ms", flush=True)
+            if transcript:
+                print("\n".join(transcript), flush=True)
+            levels = []
+            for concurrency in args.levels:
+                level = asyncio.run(run_level(stack.rasa_url, concurrency, args.turns, args.seconds, rng,
+                                              args.request_timeout))
+                level.peak_mb = peak_mb(stack)
+                levels.append(level)
+                print(f"[{label}] {concurrency:>3} concurrent: {level.turns} turns in {level.elapsed_s:.1f} s, "
+                      f"p50 {level.percentile(50):.0f} ms, {level.errors} errors", flush=True)
+                if (exited := stack.first_exited()) is not None:
+                    print(f"[{label}] {exited.name} exited; its log: {exited.log_path}")
+                    break
+            final = peak_mb(stack)
+        return RunResult(label, model, startup_s, levels, final)
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def print_machine(args: argparse.Namespace) -> None:
+    cpu = "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    rasa_version = subprocess.run([str(BIN / "python"), "-c", "import rasa; print(rasa.__version__)"],
+                                  capture_output=True, text=True, env=child_env()).stdout.strip()
+    print(f"command: cd {shlex.quote(os.getcwd())} && "
+          f"RASA_TELEMETRY_ENABLED={os.environ.get('RASA_TELEMETRY_ENABLED', '')} "
+          f"PYTHONPATH={os.environ.get('PYTHONPATH', '')} {shlex.join(sys.orig_argv)}")
+    print(f"machine: nproc {len(os.sched_getaffinity(0))} (of {os.cpu_count()}), CPU {cpu}, "
+          f"{platform.system()} {platform.release()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"software: Python {platform.python_version()}, Rasa {rasa_version}, aiohttp {aiohttp.__version__}")
+    print(f"limits per level: {args.turns} turns or {args.seconds:.0f} s, whichever comes first; "
+          f"levels {','.join(map(str, args.levels))}; warm-up {args.warmup_turns} turns; seed {args.seed}; "
+          f"request timeout {args.request_timeout:.0f} s; loopback only")
+    total = sum(w for w, _, _ in CONVERSATIONS)
+    turns = sum(w * len(m) for w, _, m in CONVERSATIONS)
+    form_turns = sum(w * len(m) for w, label, m in CONVERSATIONS if "form" in label)
+    print(f"mix: {len(CONVERSATIONS)} conversations, drawn by weight; expected share of turns in forms "
+          f"{100 * form_turns / turns:.0f}%")
+    for weight, label, messages in CONVERSATIONS:
+        print(f"  {100 * weight / total:4.1f}%  {label:30s} {' / '.join(messages)}")
+
+
+def fmt(value: float, digits: int = 0) -> str:
+    return "-" if value != value else f"{value:,.{digits}f}"
+
+
+def print_run(run: RunResult) -> None:
+    print(f"\n== {run.label}: {run.model.relative_to(ROOT)} ({run.model.stat().st_size / 2**20:.1f} MB), "
+          f"stack healthy after {run.startup_s:.1f} s")
+    print(f"{'concurrency':>11} {'turns':>6} {'errors':>6} {'empty':>5} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'turns/s':>8} {'secs':>6} {'rasa MB':>8} {'actions MB':>10} {'backend MB':>10}")
+    for level in run.levels:
+        print(f"{level.concurrency:>11} {level.turns:>6} {level.errors:>6} {level.empty:>5} "
+              f"{fmt(level.percentile(50)):>8} {fmt(level.percentile(95)):>8} {fmt(level.percentile(99)):>8} "
+              f"{fmt(level.turns_per_s, 1):>8} {level.elapsed_s:>6.1f} {level.peak_mb['rasa']:>8.0f} "
+              f"{level.peak_mb['action server']:>10.0f} {level.peak_mb['backend']:>10.0f}")
+    print("peak RSS (VmHWM from /proc/<pid>/status) over the whole run: "
+          + ", ".join(f"{name} {mb:.0f} MB" for name, mb in run.final_mb.items()))
+
+
+def print_comparison(ours: RunResult, default: RunResult) -> None:
+    rows: List[Tuple[str, float, float, int]] = []
+    for a, b in zip(ours.levels, default.levels):
+        c = a.concurrency
+        rows += [
+            (f"c={c} turns", a.turns, b.turns, 0),
+            (f"c={c} errors", a.errors, b.errors, 0),
+            (f"c={c} p50 latency ms", a.percentile(50), b.percentile(50), 0),
+            (f"c={c} p95 latency ms", a.percentile(95), b.percentile(95), 0),
+            (f"c={c} p99 latency ms", a.percentile(99), b.percentile(99), 0),
+            (f"c={c} turns/s", a.turns_per_s, b.turns_per_s, 1),
+        ]
+    for name in ours.final_mb:
+        rows.append((f"{name} peak RSS MB", ours.final_mb[name], default.final_mb[name], 0))
+    rows.append(("model file MB", ours.model.stat().st_size / 2**20, default.model.stat().st_size / 2**20, 1))
+    rows.append(("stack startup s", ours.startup_s, default.startup_s, 1))
+    print(f"\n== side by side (ratio = this project / Rasa default)")
+    print(f"{'metric':26s} | {'this project':>12s} | {'Rasa default':>12s} | {'ratio':>6s}")
+    print(f"{'-' * 26}-+-{'-' * 12}-+-{'-' * 12}-+-{'-' * 6}")
+    for name, a, b, digits in rows:
+        ratio = fmt(a / b, 2) if b and a == a and b == b else "-"
+        print(f"{name:26s} | {fmt(a, digits):>12s} | {fmt(b, digits):>12s} | {ratio:>6s}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--turns", type=int, default=300, help="turn budget per level (default 300)")
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per level (default 60)")
+    parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 50],
+                        help="concurrent conversations per level (default 1,10,50)")
+    parser.add_argument("--warmup-turns", type=int, default=20, help="unmeasured turns first (default 20)")
+    parser.add_argument("--request-timeout", type=float, default=60, help="per turn, seconds (default 60)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the conversation sequence (default 1)")
+    parser.add_argument("--compare-default", action="store_true",
+                        help="also benchmark Rasa's default config trained on the same data")
+    parser.add_argument("--show-replies", action="store_true", help="print the warm-up conversations")
+    args = parser.parse_args()
+
+    print_machine(args)
+    ours_model = ensure_project_model()
+    default_model = ensure_default_model() if args.compare_default else None
+    ours = bench_stack("this project", ours_model, args)
+    default = bench_stack("Rasa default", default_model, args) if default_model else None
+    print_run(ours)
+    if default:
+        print_run(default)
+        print_comparison(ours, default)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
