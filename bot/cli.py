@@ -158,6 +158,18 @@ class Ports:
     backend: int = 8080
 
 
+def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path) -> Service:
+    """A Rasa server with the project's channels, its HTTP API behind RASA_TOKEN."""
+    return Service(
+        "rasa",
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
+         "--enable-api", "--auth-token", env["RASA_TOKEN"],
+         "--credentials", "credentials.yml", "--endpoints", str(endpoints),
+         "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")],
+        f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}", env, log_path,
+    )
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -185,11 +197,7 @@ class Stack:
             Service("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                       "--port", str(ports.actions)],
                     f"http://127.0.0.1:{ports.actions}/health", {**env, **common}, log_dir / "actions.log"),
-            Service("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(ports.rasa),
-                             "--enable-api", "--auth-token", env["RASA_TOKEN"],
-                             "--credentials", "credentials.yml", "--endpoints", str(endpoints),
-                             "--cors", env.get("BACKEND_PUBLIC_URL", backend_url)],
-                    f"{self.rasa_url}/status?token={env['RASA_TOKEN']}", {**env, **common}, log_dir / "rasa.log"),
+            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log"),
         ]
 
     def __enter__(self) -> "Stack":

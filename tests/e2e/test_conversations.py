@@ -96,3 +96,16 @@ def test_restarting_rasa_keeps_the_conversation(stack, chat):
     rasa.wait_healthy(timeout=180)
     reply = chat.say("4/5/1990")
     assert re.search(r"e-mail or mobile phone", reply, re.I)
+
+
+def test_no_personal_data_in_any_log(stack, chat, new_patient):
+    patient = new_patient(first_name="Zebulon")
+    chat.say("please send me a new mychart access code")
+    chat.say(f"Zebulon {patient['last_name']}")
+    chat.say("02/29/1984")
+    chat.say(patient["email"])
+    chat.say("yes")
+    chat.say("my password is Sunny2024!")
+    logs = "".join(service.log_path.read_text(errors="replace") for service in stack.services)
+    for personal in ("Zebulon", patient["last_name"], patient["email"], "1984-02-29", "02/29/1984", "Sunny2024"):
+        assert personal not in logs
