@@ -76,7 +76,7 @@ class HelpfulFormValidation(FormValidationAction):
         next_slot = await self.next_slot_to_ask(dispatcher, tracker, domain)
         if next_slot:
             say(dispatcher, question_key(self.form_name(), next_slot), buttons=self.buttons_for(next_slot),
-                **tracker.slots)
+                **self.question_values(tracker))
         return events + [SlotSet(REQUESTED_SLOT, next_slot)]
 
     def is_valid_answer(self, tracker: Tracker, requested: Text) -> Optional[bool]:
@@ -110,6 +110,10 @@ class HelpfulFormValidation(FormValidationAction):
     ) -> Optional[Text]:
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         return next((slot for slot in required if tracker.slots.get(slot) is None), None)
+
+    def question_values(self, tracker: Tracker) -> Dict[Text, Any]:
+        """The values the questions' {placeholders} are filled with."""
+        return dict(tracker.slots)
 
     def buttons_for(self, slot: Text) -> Optional[List[Dict[str, str]]]:
         """Buttons for a question that the messages file cannot know (e.g. from facts)."""

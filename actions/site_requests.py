@@ -74,6 +74,10 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
             events.append(SlotSet("site_request_idempotency_key", uuid.uuid4().hex))
         return events
 
+    def question_values(self, tracker: Tracker) -> Dict[Text, Any]:
+        later = tracker.get_slot("site_agreement") == AGREEMENT_LATER
+        return {**tracker.slots, "agreement_summary": "to be sent later (we'll e-mail you a link)" if later else "uploaded"}
+
     def buttons_for(self, slot: Text) -> Optional[List[Dict[str, str]]]:
         if slot in ("admin_role", "second_admin_role"):
             return [{"title": role, "payload": role} for role in ROLES]

@@ -132,11 +132,25 @@ def test_username_reminder(chat, new_patient, backend):
     assert any(patient["email"] in m["body"] for m in outbox(backend, patient["email"]))
 
 
-def open_site_request(chat: Chat, facility: str, email: str) -> str:
+def upload_agreement(stack) -> str:
+    """Upload a signed agreement the way the chat widget does; returns the attachment id."""
+    boundary = uuid.uuid4().hex
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"agreement.pdf\"\r\n"
+            f"Content-Type: application/pdf\r\n\r\n").encode() + pdf + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{stack.backend_url}/api/v1/attachments", data=body, method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                 "Authorization": f"Bearer {stack.env['BACKEND_ACTIONS_TOKEN']}"})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read())["id"]
+
+
+def open_site_request(chat: Chat, facility: str, email: str, agreement: str = "I'll send it later") -> str:
     answers = [
         ("name of your facility", facility),
         ("street address", "100 Main St, Sioux Falls, SD 57104"),
-        ("upload the signed agreement", "I'll send it later"),
+        ("upload the signed agreement", agreement),
         ("first site administrator", "Morgan Reyes"),
         ("which role", "biller"),
         ("what e-mail", email),
@@ -163,6 +177,16 @@ def test_site_request_from_start_to_status(chat, backend):
     assert status == 200 and body["status"] == "awaiting_agreement"
     reply = chat.say(f"what's the status of {reference}?")
     assert reference in reply and re.search(r"site agreement", reply, re.I)
+
+
+def test_site_request_with_the_agreement_uploaded(stack, chat, backend):
+    uid = uuid.uuid4().hex[:6]
+    attachment = upload_agreement(stack)
+    reply = open_site_request(chat, f"Lakeside Clinic {uid}", f"morgan.{uid}@example.org",
+                              agreement=f"attachment: {attachment}")
+    reference = re.search(r"SR-[A-Z0-9]+", reply).group(0)
+    status, body = backend("GET", f"/site-requests/{reference}")
+    assert status == 200 and body["status"] == "awaiting_email_confirmation"
 
 
 def test_site_request_for_a_facility_that_has_a_site(chat):
