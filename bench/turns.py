@@ -31,7 +31,6 @@ import platform
 import random
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
-from bot.cli import BIN, ROOT, Ports, Stack, child_env, model_path, write_endpoints
+from bot.cli import BIN, ROOT, Stack, child_env, isolated_stack, model_path
 
 OUT = ROOT / "bench" / "out"
 
@@ -111,6 +110,7 @@ class LevelResult:
 class RunResult:
     label: str
     model: Path
+    model_mb: float  # measured at start: a concurrent `make train` may replace the file later
     startup_s: float
     levels: List[LevelResult]
     final_mb: Dict[str, float]
@@ -193,12 +193,6 @@ async def run_level(rasa_url: str, concurrency: int, turns: int, seconds: float,
 
 
 # --- the stack, its memory, and the models --------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def status_kb(pid: int, key: str) -> int:
     try:
@@ -285,22 +279,13 @@ def ensure_default_model() -> Path:
 def bench_stack(label: str, model: Path, args: argparse.Namespace) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="bench-turns-") as tmp:
         work = Path(tmp)
-        ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
-        env = child_env({
-            "BACKEND_ADMIN_TOKEN": secrets.token_urlsafe(16),
-            "BACKEND_ACTIONS_TOKEN": secrets.token_urlsafe(16),
-            "BACKEND_SECRET_KEY": secrets.token_urlsafe(16),
-            "RASA_TOKEN": secrets.token_urlsafe(16),
-            "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
-            "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
-            "SMTP_HOST": "",
-        })
-        endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
-                                    work / "tracker.db")
+        stack = isolated_stack(model, work)
+        ports = stack.ports
         print(f"\n[{label}] starting the stack with {model.relative_to(ROOT)} "
               f"(rasa :{ports.rasa}, actions :{ports.actions}, backend :{ports.backend})...", flush=True)
+        model_mb = model.stat().st_size / 2**20
         started = time.perf_counter()
-        with Stack(model, ports, endpoints, env, work / "logs") as stack:
+        with stack:
             startup_s = time.perf_counter() - started
             print(f"[{label}] healthy after {startup_s:.1f} s; memory after start (VmHWM MB): "
                   + ", ".join(f"{k} {v:.0f}" for k, v in peak_mb(stack).items()), flush=True)
@@ -324,7 +309,7 @@ def bench_stack(label: str, model: Path, args: argparse.Namespace) -> RunResult:
                     print(f"[{label}] {exited.name} exited; its log: {exited.log_path}")
                     break
             final = peak_mb(stack)
-        return RunResult(label, model, startup_s, levels, final)
+        return RunResult(label, model, model_mb, startup_s, levels, final)
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -361,7 +346,7 @@ def fmt(value: float, digits: int = 0) -> str:
 
 
 def print_run(run: RunResult) -> None:
-    print(f"\n== {run.label}: {run.model.relative_to(ROOT)} ({run.model.stat().st_size / 2**20:.1f} MB), "
+    print(f"\n== {run.label}: {run.model.relative_to(ROOT)} ({run.model_mb:.1f} MB), "
           f"stack healthy after {run.startup_s:.1f} s")
     print(f"{'concurrency':>11} {'turns':>6} {'errors':>6} {'empty':>5} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'p99 ms':>8} {'turns/s':>8} {'secs':>6} {'rasa MB':>8} {'actions MB':>10} {'backend MB':>10}")
@@ -388,9 +373,9 @@ def print_comparison(ours: RunResult, default: RunResult) -> None:
         ]
     for name in ours.final_mb:
         rows.append((f"{name} peak RSS MB", ours.final_mb[name], default.final_mb[name], 0))
-    rows.append(("model file MB", ours.model.stat().st_size / 2**20, default.model.stat().st_size / 2**20, 1))
+    rows.append(("model file MB", ours.model_mb, default.model_mb, 1))
     rows.append(("stack startup s", ours.startup_s, default.startup_s, 1))
-    print(f"\n== side by side (ratio = this project / Rasa default)")
+    print("\n== side by side (ratio = this project / Rasa default)")
     print(f"{'metric':26s} | {'this project':>12s} | {'Rasa default':>12s} | {'ratio':>6s}")
     print(f"{'-' * 26}-+-{'-' * 12}-+-{'-' * 12}-+-{'-' * 6}")
     for name, a, b, digits in rows:

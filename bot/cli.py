@@ -227,6 +227,29 @@ class Stack:
         return next((s for s in self.services if s.process and s.process.poll() is not None), None)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def isolated_stack(model: Path, work: Path) -> Stack:
+    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
+    ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
+    env = child_env({
+        "BACKEND_ADMIN_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_ACTIONS_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_SECRET_KEY": secrets.token_urlsafe(16),
+        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
+        "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
+        "SMTP_HOST": "",
+    })
+    endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
+                                work / "tracker.db")
+    return Stack(model, ports, endpoints, env, work / "logs")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     env = child_env(ensure_env_file())
     model = train()

@@ -4,8 +4,6 @@ Started once per test session through the same `Stack` that `make run`
 uses, with its own ports, tokens and SQLite files.
 """
 import json
-import secrets
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,13 +12,7 @@ from typing import Dict, List
 
 import pytest
 
-from bot.cli import ROOT, Ports, Stack, child_env, model_path, write_endpoints
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bot.cli import ROOT, Stack, isolated_stack, model_path
 
 
 @pytest.fixture(scope="session")
@@ -28,20 +20,7 @@ def stack(tmp_path_factory):
     model = model_path()
     if not model.exists():
         pytest.fail(f"No trained model at {model}: run `make train` first (make test does).")
-    work = tmp_path_factory.mktemp("stack")
-    ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
-    env = child_env({
-        "BACKEND_ADMIN_TOKEN": secrets.token_urlsafe(16),
-        "BACKEND_ACTIONS_TOKEN": secrets.token_urlsafe(16),
-        "BACKEND_SECRET_KEY": secrets.token_urlsafe(16),
-        "RASA_TOKEN": secrets.token_urlsafe(16),
-        "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
-        "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
-        "SMTP_HOST": "",
-    })
-    endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
-                                work / "tracker.db")
-    with Stack(model, ports, endpoints, env, work / "logs") as running:
+    with isolated_stack(model, tmp_path_factory.mktemp("stack")) as running:
         yield running
 
 

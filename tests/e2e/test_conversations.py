@@ -1,5 +1,4 @@
 """Conversations over the REST channel with the real stack: what a member sees."""
-import json
 import re
 import urllib.request
 

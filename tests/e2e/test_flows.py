@@ -4,7 +4,6 @@ import re
 import urllib.request
 import uuid
 
-import pytest
 
 from tests.e2e.conftest import Chat, backend_call, outbox
 

@@ -11,8 +11,8 @@ import uuid
 import asyncpg
 import pytest
 
-from bot.cli import ROOT, model_path, rasa_service
-from tests.e2e.conftest import Chat, free_port
+from bot.cli import ROOT, free_port, model_path, rasa_service
+from tests.e2e.conftest import Chat
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
 
