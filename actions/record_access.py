@@ -28,6 +28,7 @@ SLOTS = ["access_relationship", "patient_age", "patient_emancipated"]
 _CHILD = r"(son|daughter|child|kid|kids|children|teen|teenager|boy|girl|baby|toddler|infant|minor)"
 _RELATIONSHIP_IN_SENTENCE = [
     (GUARDIAN, re.compile(r"\bguardian\b", re.I)),
+    (OTHER, re.compile(r"\bmy (grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid))'?s?\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|care giver|caretaker|take care of|care for)\b", re.I)),
     (PARENT, re.compile(rf"\bmy (\w+ )?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?(year|yr)s?[- ]?old\b", re.I)),
     (PARENT, re.compile(r"\b(i'?m|i am|as) (his|her|their|the|a|my \w+'?s) (mom|mother|mum|dad|father|parent)\b", re.I)),

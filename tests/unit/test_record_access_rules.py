@@ -12,6 +12,7 @@ from actions.record_access import (ADULT, ADULT_FAMILY, CAREGIVER, GUARDIAN, PAR
     ("I'm his legal guardian", GUARDIAN),
     ("im the caregiver for my elderly dad", CAREGIVER),
     ("how do i see my husband's chart", ADULT_FAMILY),
+    ("my grandson is 15 can I see his chart", "other"),
     ("can I look at my mother's results", ADULT_FAMILY),
     ("what are the rules", None),
 ])
