@@ -98,6 +98,7 @@ class IdentityRequestAction(Action, ABC):
 
     send: Callable[[Dict[str, str]], Awaitable[None]]
     done_message: Text
+    retry_intent: Text  # starts the same form again, with the answers kept
 
     @abstractmethod
     def name(self) -> Text:
@@ -114,9 +115,14 @@ class IdentityRequestAction(Action, ABC):
         except backend_client.RateLimited:
             say(dispatcher, "too_many_attempts", support_phone=MYCHART_PHONE)
             return clear
-        except (backend_client.BackendUnavailable, backend_client.Rejected):
+        except backend_client.Rejected:
             say(dispatcher, "backend_unavailable", support_phone=MYCHART_PHONE)
             return clear
+        except backend_client.BackendUnavailable:
+            # Keep the answers so "Try again" only asks for the confirmation.
+            say(dispatcher, "backend_unavailable", support_phone=MYCHART_PHONE,
+                buttons=[{"title": "Try again", "payload": f"/{self.retry_intent}"}])
+            return [SlotSet("identity_confirmed", None)]
         say(
             dispatcher,
             self.done_message,

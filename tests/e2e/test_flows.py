@@ -200,7 +200,7 @@ def test_unknown_site_request_reference(chat):
     assert re.search(r"couldn't find", reply, re.I)
 
 
-def test_backend_down_gives_the_phone_number_and_the_conversation_goes_on(stack, chat, new_patient):
+def test_backend_down_gives_the_phone_number_and_loses_nothing(stack, chat, new_patient, backend):
     patient = new_patient()
     backend_service = stack.services[0]
     backend_service.stop()
@@ -212,3 +212,7 @@ def test_backend_down_gives_the_phone_number_and_the_conversation_goes_on(stack,
     finally:
         backend_service.start()
         backend_service.wait_healthy(timeout=60)
+    reply = chat.say("/request_access_code")  # the "Try again" button: nothing to type again
+    assert re.search(r"should i send", reply, re.I)
+    assert SENT.search(chat.say("yes"))
+    assert len(outbox(backend, patient["email"])) == 1
