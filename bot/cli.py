@@ -30,7 +30,7 @@ PLACEHOLDER_SECRET = "change-me"
 TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/redaction.py"]
 
 
-def ensure_env_file() -> Dict[str, str]:
+def ensure_env_file() -> None:
     """Create .env from .env.example with fresh random secrets when there is none."""
     if not ENV_FILE.exists():
         lines = []
@@ -41,7 +41,6 @@ def ensure_env_file() -> Dict[str, str]:
         ENV_FILE.write_text("\n".join(lines) + "\n")
         ENV_FILE.chmod(0o600)
         print(f"Created {ENV_FILE.name} with new random secrets.")
-    return read_env_file()
 
 
 def read_env_file() -> Dict[str, str]:
@@ -251,7 +250,8 @@ def isolated_stack(model: Path, work: Path) -> Stack:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    env = child_env(ensure_env_file())
+    ensure_env_file()
+    env = child_env()
     model = train()
     VAR.mkdir(exist_ok=True)
     ports = Ports()

@@ -2,13 +2,12 @@
 from datetime import timedelta
 from typing import Optional
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import AccessCode, Patient, utcnow
 from bot.backend.security import keyed_hash, new_access_code
 from bot.backend.services import audit, outbox
-from bot.backend.services.identity import under_daily_limit
+from bot.backend.services.identity import under_daily_limit, void_active
 from bot.backend.settings import Settings
 from bot.facts import facts, phone
 
@@ -26,11 +25,7 @@ async def reissue(session: AsyncSession, settings: Settings, patient: Optional[P
         audit.record(session, actor, "access_code.daily_limit_reached", "patient", patient.id)
         return
     now = utcnow()
-    await session.execute(
-        update(AccessCode)
-        .where(AccessCode.patient_id == patient.id, AccessCode.voided_at.is_(None))
-        .values(voided_at=now)
-    )
+    await void_active(session, AccessCode, AccessCode.patient_id, patient.id, now)
     expires_at = now + timedelta(days=ACCESS_CODE_VALID_DAYS)
     session.add(AccessCode(patient_id=patient.id, code_hash=code_hash, created_at=now, expires_at=expires_at))
     if patient.email:

@@ -8,14 +8,14 @@ import enum
 from datetime import timedelta
 from typing import Optional, Tuple
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.errors import ApiError
 from bot.backend.models import LoginThrottle, Patient, PasswordResetToken, PortalAccount, utcnow
 from bot.backend.security import UNKNOWN_USER_PASSWORD_HASH, hash_password, keyed_hash, new_token, verify_password
 from bot.backend.services import audit, outbox
-from bot.backend.services.identity import under_daily_limit
+from bot.backend.services.identity import under_daily_limit, void_active
 from bot.backend.settings import Settings
 from bot.facts import facts, phone
 
@@ -56,11 +56,7 @@ async def send_reset_link(session: AsyncSession, settings: Settings, patient: Op
         audit.record(session, actor, "password_reset.daily_limit_reached", "portal_account", account.id)
         return
     now = utcnow()
-    await session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.account_id == account.id, PasswordResetToken.voided_at.is_(None))
-        .values(voided_at=now)
-    )
+    await void_active(session, PasswordResetToken, PasswordResetToken.account_id, account.id, now)
     minutes = reset_link_valid_minutes()
     session.add(PasswordResetToken(account_id=account.id, token_hash=token_hash, created_at=now,
                                    expires_at=now + timedelta(minutes=minutes)))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Dict, Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.errors import ApiError
@@ -87,3 +87,10 @@ async def under_daily_limit(session: AsyncSession, owner_column, owner_id: int, 
     """Whether fewer than ISSUES_PER_DAY rows were made for this owner in the last 24 hours."""
     query = select(func.count()).where(owner_column == owner_id, created_column >= utcnow() - DAY)
     return (await session.execute(query)).scalar_one() < ISSUES_PER_DAY
+
+
+async def void_active(session: AsyncSession, model, owner_column, owner_id: int, now) -> None:
+    """Void every still-valid code or token of this owner: only the newest one may work."""
+    await session.execute(
+        update(model).where(owner_column == owner_id, model.voided_at.is_(None)).values(voided_at=now)
+    )
