@@ -3,21 +3,25 @@
 Two costs dominate a turn with Rasa's SQL store (measured with py-spy while
 bench/turns.py ran): reading the conversation back, which deserialises
 every event of the session on every turn, and writing it, which opens a
-new connection and syncs SQLite's rollback journal several times. This
-store keeps the events of recent conversations in memory (the database is
-still written on every turn and read after a restart), and uses one pooled
-connection in WAL mode with synchronous=NORMAL: every committed turn
+new connection, counts the stored events to know which ones are new, adds
+them one ORM object at a time and syncs SQLite's rollback journal several
+times. This store keeps the events of recent conversations in memory (the
+database is still written on every turn and read after a restart), so it
+knows which events are new without asking, inserts them in one statement,
+and uses one pooled connection in WAL mode with synchronous=NORMAL: every committed turn
 survives a restart or a crash of the process; only a power cut can lose the
 last commits. It is only for one Rasa process (the embedded default, with
 the in-memory lock store); the scale profile uses PostgreSQL and Redis
 (endpoints.scale.yml) and Rasa's own SQL store.
 """
 from collections import OrderedDict
-from typing import Any, List, Optional
+import json
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -39,6 +43,19 @@ def latest_session(events: List[Event]) -> List[Event]:
     return events[starts[-1]:] if starts else events
 
 
+def event_row(sender_id: str, event: Event) -> Dict[str, Any]:
+    """The row Rasa's SQLTrackerStore.save writes for one event."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
 class EmbeddedSQLiteTrackerStore(SQLTrackerStore):
     def __init__(
         self,
@@ -55,16 +72,36 @@ class EmbeddedSQLiteTrackerStore(SQLTrackerStore):
         self._recent: "OrderedDict[str, List[Event]]" = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        events = self._recent.get(sender_id)
-        if events is None or self.domain is None:
+        if self.domain is None:
             return await super().retrieve(sender_id)
+        events = self._recent.get(sender_id)
+        if events is None:
+            tracker = await super().retrieve(sender_id)
+            self._remember(sender_id, list(tracker.events) if tracker else [])
+            return tracker
         self._recent.move_to_end(sender_id)
+        if not events:
+            return None  # as Rasa's store answers for a conversation with no events
         # A fresh tracker over the same (immutable) events: the caller may change it freely.
         return DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
-        self._recent[tracker.sender_id] = latest_session(list(tracker.events))
-        self._recent.move_to_end(tracker.sender_id)
+        events = list(tracker.events)
+        stored = self._recent.get(tracker.sender_id)
+        if stored is None or len(events) < len(stored) or (stored and events[len(stored) - 1] != stored[-1]):
+            await super().save(tracker)  # not a continuation of what this store wrote: let Rasa count
+        else:
+            await self.stream_events(tracker)
+            rows = [event_row(tracker.sender_id, event) for event in events[len(stored):]]
+            if rows:
+                with self.session_scope() as session:
+                    session.execute(self.SQLEvent.__table__.insert(), rows)
+                    session.commit()
+        self._remember(tracker.sender_id, events)
+
+    def _remember(self, sender_id: str, events: List[Event]) -> None:
+        """Keep what the file holds for this conversation's latest session (nothing yet: [])."""
+        self._recent[sender_id] = latest_session(events)
+        self._recent.move_to_end(sender_id)
         while len(self._recent) > CACHED_CONVERSATIONS:
             self._recent.popitem(last=False)

@@ -54,3 +54,39 @@ def test_a_changed_tracker_does_not_change_the_cache(tmp_path):
         return await store.retrieve("member")
 
     assert "never saved" not in as_json(asyncio.run(scenario()))
+
+
+def test_writes_the_same_rows_as_rasas_store(tmp_path):
+    """Turn by turn, including a new session, the file holds what Rasa's own store would write."""
+    import sqlite3
+
+    async def scenario(store):
+        tracker = DialogueStateTracker.from_events("member", conversation("hi"), DOMAIN.slots)
+        await store.save(tracker)
+        for event_batch in (conversation("again", start_at=100.0)[3:], conversation("new", start_at=200.0)):
+            tracker = await store.retrieve("member")
+            for event in event_batch:
+                tracker.update(event)
+            await store.save(tracker)
+
+    def rows(db):
+        with sqlite3.connect(db) as connection:
+            return connection.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+                                      "FROM events ORDER BY id").fetchall()
+
+    asyncio.run(scenario(SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))))
+    asyncio.run(scenario(EmbeddedSQLiteTrackerStore(DOMAIN, db=str(tmp_path / "ours.db"))))
+    assert len(rows(tmp_path / "ours.db")) == len(conversation("hi")) + 3 + len(conversation("new"))
+    assert rows(tmp_path / "ours.db") == rows(tmp_path / "rasa.db")
+
+
+def test_an_unknown_conversation_stays_unknown_until_saved(tmp_path):
+    async def scenario():
+        store = EmbeddedSQLiteTrackerStore(DOMAIN, db=str(tmp_path / "tracker.db"))
+        first, second = await store.retrieve("nobody"), await store.retrieve("nobody")
+        created = await store.get_or_create_tracker("nobody")
+        return first, second, created, await store.retrieve("nobody")
+
+    first, second, created, saved = asyncio.run(scenario())
+    assert first is None and second is None
+    assert as_json(saved) == as_json(created) and len(saved.events) > 0

@@ -1,0 +1,139 @@
+"""`rasa run` with this project's per-turn speed-ups applied first.
+
+    python -m bot.rasa_server run --model ... (the same arguments as `rasa run`)
+
+Each speed-up replaces one Rasa 3.6.21 internal that py-spy showed to be a
+large share of a turn (bench/turns.py) with code that gives the same result.
+They change no answer: `rasa test`, `rasa shell` and training run without
+them, and tests/unit/test_rasa_server.py checks each one against Rasa's own.
+"""
+import functools
+import sys
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+import rasa.core.processor
+
+import jsonschema
+import numpy as np
+from rasa.core.actions.action import RemoteAction
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.constants import DOCS_BASE_URL
+
+
+@functools.lru_cache(maxsize=1)
+def action_response_validator() -> Any:
+    """The validator of action-server responses, its schema checked once.
+
+    Rasa calls `jsonschema.validate` on every action-server response, which
+    checks the (large, constant) events schema against the JSON Schema
+    meta-schema each time: about 29 ms per call, three calls on a form turn.
+    """
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def validate_action_result(_action: RemoteAction, result: Dict[Text, Any]) -> bool:
+    """RemoteAction._validate_action_result with the prepared validator."""
+    error = jsonschema.exceptions.best_match(action_response_validator().iter_errors(result))
+    if error is not None:
+        error.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+    return True
+
+
+_load_logistic_regression = LogisticRegressionClassifier.load.__func__
+
+
+@functools.wraps(_load_logistic_regression)
+def load_logistic_regression(cls: type, *args: Any, **kwargs: Any) -> LogisticRegressionClassifier:
+    """LogisticRegressionClassifier.load, its weights laid out for the product it computes.
+
+    scikit-learn scores a message as `features @ coef_.T`; with `coef_` in C
+    order, SciPy first copies the whole transposed matrix (intents x
+    vocabulary, about 5 ms here) on every message. Stored in Fortran order,
+    `coef_.T` is already contiguous: the same numbers, no copy.
+    """
+    component = _load_logistic_regression(cls, *args, **kwargs)
+    classifier = getattr(component, "clf", None)
+    if classifier is not None and hasattr(classifier, "coef_"):
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+    return component
+
+
+class SequentialGraphRunner(DaskGraphRunner):
+    """Runs the model's graph in a fixed order worked out once per set of targets.
+
+    Rasa's runner builds a dask graph, computes the minimal schema and formats
+    its inputs into a debug message on every call (three per turn), about a
+    tenth of a turn. The graph's nodes are pure functions of their inputs, so
+    any order that puts each node after the nodes it needs gives the same
+    outputs.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: Dict[Tuple[Text, ...], List[Tuple[Text, List[Text]]]] = {}
+
+    def _plan(self, targets: Tuple[Text, ...]) -> List[Tuple[Text, List[Text]]]:
+        """Each node after the nodes it needs, once, for these targets."""
+        plan = self._plans.get(targets)
+        if plan is None:
+            schema = self._graph_schema.minimal_graph_schema(list(targets))
+            plan, placed = [], set()
+
+            def place(name: Text) -> None:
+                if name in placed or name not in schema.nodes:
+                    return
+                placed.add(name)
+                needs = list(schema.nodes[name].needs.values())
+                for need in needs:
+                    place(need)
+                plan.append((name, needs))
+
+            for target in targets:
+                place(target)
+            self._plans[targets] = plan
+        return plan
+
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        plan = self._plan(run_targets)
+        outputs: Dict[Text, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and value in self._graph_schema.nodes:
+                raise GraphRunError(f"Input value '{value}' clashes with a node name.")
+            outputs[name] = (name, value)
+        try:
+            for name, needs in plan:
+                # As with dask, a need that nothing provides is passed as its bare name.
+                outputs[name] = self._instantiated_nodes[name](*(outputs.get(need, need) for need in needs))
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return {target: outputs[target][1] for target in run_targets}
+
+
+def apply() -> None:
+    RemoteAction._validate_action_result = validate_action_result
+    LogisticRegressionClassifier.load = classmethod(load_logistic_regression)
+    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
+
+
+def main() -> None:
+    apply()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
