@@ -11,11 +11,11 @@ import functools
 import sys
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-import rasa.core.processor
-
 import jsonschema
 import numpy as np
+import rasa.core.processor
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
@@ -121,10 +121,58 @@ class SequentialGraphRunner(DaskGraphRunner):
         return {target: outputs[target][1] for target in run_targets}
 
 
+_rule_policy_possible_keys = RulePolicy._get_possible_keys
+MEMOISED_STATE_HISTORIES = 10_000
+
+
+def frozen(value: Any) -> Any:
+    """A hashable copy of a conversation state (dicts, lists and tuples of plain values)."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((key, frozen(item)) for key, item in value.items())))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(frozen(item) for item in value))
+    hash(value)
+    return value
+
+
+def possible_rule_keys(policy: RulePolicy, lookup: Dict[Text, Text], states: List[Dict]) -> set:
+    """RulePolicy._get_possible_keys, remembered per recent history.
+
+    Rasa checks every rule (about 200 here) against the conversation's states
+    two or three times a turn. A rule only looks at as many states as it is
+    long, so the answer depends on the last `longest rule` states alone, and
+    those repeat from conversation to conversation.
+    """
+    if not lookup:
+        return set()
+    lengths = policy.__dict__.setdefault("_longest_rule", {})
+    if id(lookup) not in lengths:
+        lengths[id(lookup)] = max(len(policy._rule_key_to_state(key)) for key in lookup)
+    recent = states[-lengths[id(lookup)]:]
+    try:
+        key = (id(lookup), frozen(recent))
+    except TypeError:
+        return _rule_policy_possible_keys(policy, lookup, states)
+    memo = policy.__dict__.setdefault("_possible_keys", {})
+    if key not in memo:
+        if len(memo) >= MEMOISED_STATE_HISTORIES:
+            memo.clear()
+        memo[key] = frozenset(_rule_policy_possible_keys(policy, lookup, recent))
+    return set(memo[key])
+
+
+# (where, name, replacement): what apply() installs.
+SPEED_UPS = [
+    (RemoteAction, "_validate_action_result", validate_action_result),
+    (LogisticRegressionClassifier, "load", classmethod(load_logistic_regression)),
+    (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
+    (RulePolicy, "_get_possible_keys", possible_rule_keys),
+]
+
+
 def apply() -> None:
-    RemoteAction._validate_action_result = validate_action_result
-    LogisticRegressionClassifier.load = classmethod(load_logistic_regression)
-    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
+    for owner, name, replacement in SPEED_UPS:
+        setattr(owner, name, replacement)
 
 
 def main() -> None:

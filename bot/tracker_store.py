@@ -16,7 +16,7 @@ the in-memory lock store); the scale profile uses PostgreSQL and Redis
 """
 from collections import OrderedDict
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -43,17 +43,17 @@ def latest_session(events: List[Event]) -> List[Event]:
     return events[starts[-1]:] if starts else events
 
 
-def event_row(sender_id: str, event: Event) -> Dict[str, Any]:
-    """The row Rasa's SQLTrackerStore.save writes for one event."""
+# Plain SQL on Rasa's `events` table: building and caching SQLAlchemy statements cost more than running them.
+INSERT_EVENT = ("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)")
+HAS_EVENTS = "SELECT 1 FROM events WHERE sender_id = ? LIMIT 1"
+
+
+def event_row(sender_id: str, event: Event) -> Tuple[Any, ...]:
+    """The row Rasa's SQLTrackerStore.save writes for one event, in INSERT_EVENT's order."""
     data = event.as_dict()
-    return {
-        "sender_id": sender_id,
-        "type_name": event.type_name,
-        "timestamp": data.get("timestamp"),
-        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-        "action_name": data.get("name"),
-        "data": json.dumps(data),
-    }
+    return (sender_id, event.type_name, data.get("timestamp"),
+            data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY), data.get("name"), json.dumps(data))
 
 
 class EmbeddedSQLiteTrackerStore(SQLTrackerStore):
@@ -76,7 +76,7 @@ class EmbeddedSQLiteTrackerStore(SQLTrackerStore):
             return await super().retrieve(sender_id)
         events = self._recent.get(sender_id)
         if events is None:
-            tracker = await super().retrieve(sender_id)
+            tracker = await super().retrieve(sender_id) if self._has_events(sender_id) else None
             self._remember(sender_id, list(tracker.events) if tracker else [])
             return tracker
         self._recent.move_to_end(sender_id)
@@ -94,10 +94,14 @@ class EmbeddedSQLiteTrackerStore(SQLTrackerStore):
             await self.stream_events(tracker)
             rows = [event_row(tracker.sender_id, event) for event in events[len(stored):]]
             if rows:
-                with self.session_scope() as session:
-                    session.execute(self.SQLEvent.__table__.insert(), rows)
-                    session.commit()
+                with self.engine.begin() as connection:
+                    connection.exec_driver_sql(INSERT_EVENT, rows)
         self._remember(tracker.sender_id, events)
+
+    def _has_events(self, sender_id: str) -> bool:
+        """One indexed lookup: most unknown ids are new conversations, with nothing to read."""
+        with self.engine.connect() as connection:
+            return connection.exec_driver_sql(HAS_EVENTS, (sender_id,)).first() is not None
 
     def _remember(self, sender_id: str, events: List[Event]) -> None:
         """Keep what the file holds for this conversation's latest session (nothing yet: [])."""

@@ -13,6 +13,7 @@ import rasa.core.processor
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 
 from bot import rasa_server
@@ -23,6 +24,7 @@ MESSAGES = [
     "can my 16 year old son have his own account", "my SSN is 123-45-6789", "asdkjh qwelkj",
     "what browsers does System Link support", "I need a new access code", "thanks, bye",
 ]
+RULE_KEYS_BY_RASA = RulePolicy._get_possible_keys
 CONVERSATIONS = [
     ["hello", "how do I get CE credit for a conference", "how long can I download the certificate", "thanks"],
     ["I got locked out of MyChart", "how long does it last?", "what about my password, I forgot it"],
@@ -42,14 +44,13 @@ def without_random_fields(value):
 def agents():
     """The trained model loaded twice: with Rasa's own code, and with the speed-ups."""
     stock = Agent.load(str(model_path()))
-    saved = (RemoteAction._validate_action_result, LogisticRegressionClassifier.load,
-             rasa.core.processor.DaskGraphRunner)
+    originals = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.SPEED_UPS]
     rasa_server.apply()
     try:
         fast = Agent.load(str(model_path()))
     finally:
-        (RemoteAction._validate_action_result, LogisticRegressionClassifier.load,
-         rasa.core.processor.DaskGraphRunner) = saved
+        for owner, name, original in originals:
+            setattr(owner, name, original)
     return stock, fast
 
 
@@ -74,20 +75,40 @@ def test_every_message_is_understood_the_same(agents):
         assert ours["entities"] == theirs["entities"]
 
 
+async def converse(agent, sender_id, texts):
+    replies = [await agent.handle_text(text, sender_id=sender_id) for text in texts]
+    return replies, await agent.tracker_store.retrieve(sender_id)
+
+
 def test_every_conversation_gets_the_same_replies_and_events(agents):
     stock, fast = agents
+    for number, texts in enumerate(CONVERSATIONS):
+        results = []
+        for agent in (fast, stock):
+            replies, tracker = asyncio.run(converse(agent, f"same-{number}", texts))
+            results.append((replies, [without_random_fields(event.as_dict()) for event in tracker.events]))
+        assert results[0] == results[1]
+        assert all(results[0][0])  # every turn was answered
 
-    async def converse(agent, sender):
-        replies = []
-        for text in CONVERSATIONS[sender]:
-            replies.append(await agent.handle_text(text, sender_id=f"c{sender}"))
-        tracker = await agent.tracker_store.retrieve(f"c{sender}")
-        return replies, [without_random_fields(event.as_dict()) for event in tracker.events]
 
-    for sender in range(len(CONVERSATIONS)):
-        ours, theirs = asyncio.run(converse(fast, sender)), asyncio.run(converse(stock, sender))
-        assert ours == theirs
-        assert any(reply for reply in ours[0])
+def test_the_same_rules_apply_at_every_point_of_every_conversation(agents):
+    """Rasa's rule search against the remembered one, on every prefix of real conversations, twice."""
+    stock, fast = agents
+    policy = next(node._component for node in fast.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(node._component, RulePolicy))
+    domain = fast.domain
+    checked = 0
+    for _ in range(2):  # the second round answers from the memo
+        for number, texts in enumerate(CONVERSATIONS):
+            _, tracker = asyncio.run(converse(fast, f"rules-{number}", texts))
+            states = policy._prediction_states(tracker, domain)
+            for end in range(1, len(states) + 1):
+                for lookup in policy.lookup.values():
+                    if isinstance(lookup, dict) and lookup:
+                        ours = rasa_server.possible_rule_keys(policy, lookup, states[:end])
+                        assert ours == RULE_KEYS_BY_RASA(policy, lookup, states[:end])
+                        checked += 1
+    assert checked > 50
 
 
 @pytest.mark.parametrize("response", [
