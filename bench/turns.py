@@ -1,7 +1,8 @@
 """Turn latency, throughput and memory of the whole help desk over the REST channel.
 
     cd /work/main && RASA_TELEMETRY_ENABLED=false PYTHONPATH=/work/main \\
-        .venv/bin/python -m bench.turns [--turns 300] [--seconds 60] [--levels 1,10,50] [--compare-default]
+        .venv/bin/python -m bench.turns [--turns 2000] [--seconds 60] [--levels 1,10,50] \\
+        [--compare-stock] [--compare-default]
 
 Starts the backend, the action server and Rasa (`bot.cli.Stack`, as `make run`
 and the end-to-end tests do) on free loopback ports, with fresh temporary
@@ -12,11 +13,14 @@ budget or time limit is used up. It prints p50/p95/p99 turn latency, turns per
 second and errors per level, and the peak resident memory (VmHWM) of the Rasa
 server, the action server and the backend.
 
-With --compare-default it also trains Rasa's default config (what `rasa init`
-writes: `recipe: default.v1`, `language: en`, empty `pipeline:`/`policies:`)
-on the same domain and data, cached under bench/out/ by a fingerprint, starts
-a second stack with that model after the first one has stopped, replays the
-same mix and prints both side by side.
+Rasa runs as the help desk runs it, through bot/rasa_server.py. With
+--compare-stock the same model is also served by plain `rasa run`, which shows
+what those speed-ups are worth. With --compare-default it also trains Rasa's
+default config (what `rasa init` writes: `recipe: default.v1`, `language: en`,
+empty `pipeline:`/`policies:`) on the same domain and data, cached under
+bench/out/ by a fingerprint, and serves it with plain `rasa run`, as a new
+project would. Each stack starts after the previous one has stopped, replays
+the same mix, and all are printed side by side.
 
 This is a benchmark that prints figures, not a test: it exits 0 unless the
 stack cannot start.
@@ -276,10 +280,10 @@ def ensure_default_model() -> Path:
     return model
 
 
-def bench_stack(label: str, model: Path, args: argparse.Namespace) -> RunResult:
+def bench_stack(label: str, model: Path, args: argparse.Namespace, speed_ups: bool) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="bench-turns-") as tmp:
         work = Path(tmp)
-        stack = isolated_stack(model, work)
+        stack = isolated_stack(model, work, speed_ups)
         ports = stack.ports
         print(f"\n[{label}] starting the stack with {model.relative_to(ROOT)} "
               f"(rasa :{ports.rasa}, actions :{ports.actions}, backend :{ports.backend})...", flush=True)
@@ -359,33 +363,36 @@ def print_run(run: RunResult) -> None:
           + ", ".join(f"{name} {mb:.0f} MB" for name, mb in run.final_mb.items()))
 
 
-def print_comparison(ours: RunResult, default: RunResult) -> None:
-    rows: List[Tuple[str, float, float, int]] = []
-    for a, b in zip(ours.levels, default.levels):
-        c = a.concurrency
+def print_comparison(runs: List[RunResult]) -> None:
+    """One column per run; the ratio is the first run (this project) over the last (Rasa default)."""
+    rows: List[Tuple[str, List[float], int]] = []
+    for levels in zip(*(run.levels for run in runs)):
+        c = levels[0].concurrency
         rows += [
-            (f"c={c} turns", a.turns, b.turns, 0),
-            (f"c={c} errors", a.errors, b.errors, 0),
-            (f"c={c} p50 latency ms", a.percentile(50), b.percentile(50), 0),
-            (f"c={c} p95 latency ms", a.percentile(95), b.percentile(95), 0),
-            (f"c={c} p99 latency ms", a.percentile(99), b.percentile(99), 0),
-            (f"c={c} turns/s", a.turns_per_s, b.turns_per_s, 1),
+            (f"c={c} turns", [level.turns for level in levels], 0),
+            (f"c={c} errors", [level.errors for level in levels], 0),
+            (f"c={c} p50 latency ms", [level.percentile(50) for level in levels], 0),
+            (f"c={c} p95 latency ms", [level.percentile(95) for level in levels], 0),
+            (f"c={c} p99 latency ms", [level.percentile(99) for level in levels], 0),
+            (f"c={c} turns/s", [level.turns_per_s for level in levels], 1),
         ]
-    for name in ours.final_mb:
-        rows.append((f"{name} peak RSS MB", ours.final_mb[name], default.final_mb[name], 0))
-    rows.append(("model file MB", ours.model_mb, default.model_mb, 1))
-    rows.append(("stack startup s", ours.startup_s, default.startup_s, 1))
-    print("\n== side by side (ratio = this project / Rasa default)")
-    print(f"{'metric':26s} | {'this project':>12s} | {'Rasa default':>12s} | {'ratio':>6s}")
-    print(f"{'-' * 26}-+-{'-' * 12}-+-{'-' * 12}-+-{'-' * 6}")
-    for name, a, b, digits in rows:
-        ratio = fmt(a / b, 2) if b and a == a and b == b else "-"
-        print(f"{name:26s} | {fmt(a, digits):>12s} | {fmt(b, digits):>12s} | {ratio:>6s}")
+    for name in runs[0].final_mb:
+        rows.append((f"{name} peak RSS MB", [run.final_mb[name] for run in runs], 0))
+    rows.append(("model file MB", [run.model_mb for run in runs], 1))
+    rows.append(("stack startup s", [run.startup_s for run in runs], 1))
+    width = max(14, *(len(run.label) for run in runs))
+    print(f"\n== side by side (ratio = {runs[0].label} / {runs[-1].label})")
+    print(f"{'metric':26s} | " + " | ".join(f"{run.label:>{width}s}" for run in runs) + f" | {'ratio':>6s}")
+    print(f"{'-' * 26}-+-" + "-+-".join("-" * width for _ in runs) + f"-+-{'-' * 6}")
+    for name, values, digits in rows:
+        first, last = values[0], values[-1]
+        ratio = fmt(first / last, 2) if last and first == first and last == last else "-"
+        print(f"{name:26s} | " + " | ".join(f"{fmt(v, digits):>{width}s}" for v in values) + f" | {ratio:>6s}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=300, help="turn budget per level (default 300)")
+    parser.add_argument("--turns", type=int, default=2000, help="turn budget per level (default 2000)")
     parser.add_argument("--seconds", type=float, default=60, help="time limit per level (default 60)")
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 50],
                         help="concurrent conversations per level (default 1,10,50)")
@@ -394,18 +401,23 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of the conversation sequence (default 1)")
     parser.add_argument("--compare-default", action="store_true",
                         help="also benchmark Rasa's default config trained on the same data")
+    parser.add_argument("--compare-stock", action="store_true",
+                        help="also benchmark this project's model on plain `rasa run` (without bot/rasa_server.py)")
     parser.add_argument("--show-replies", action="store_true", help="print the warm-up conversations")
     args = parser.parse_args()
 
     print_machine(args)
     ours_model = ensure_project_model()
     default_model = ensure_default_model() if args.compare_default else None
-    ours = bench_stack("this project", ours_model, args)
-    default = bench_stack("Rasa default", default_model, args) if default_model else None
-    print_run(ours)
-    if default:
-        print_run(default)
-        print_comparison(ours, default)
+    runs = [bench_stack("this project", ours_model, args, speed_ups=True)]
+    if args.compare_stock:
+        runs.append(bench_stack("plain rasa run", ours_model, args, speed_ups=False))
+    if default_model:
+        runs.append(bench_stack("Rasa default", default_model, args, speed_ups=False))
+    for run in runs:
+        print_run(run)
+    if len(runs) > 1:
+        print_comparison(runs)
     return 0
 
 

@@ -157,11 +157,16 @@ class Ports:
     backend: int = 8080
 
 
-def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path) -> Service:
-    """A Rasa server (with bot/rasa_server.py's speed-ups) with the project's channels, its HTTP API behind RASA_TOKEN."""
+def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path,
+                 speed_ups: bool = True) -> Service:
+    """A Rasa server with the project's channels, its HTTP API behind RASA_TOKEN.
+
+    With bot/rasa_server.py's speed-ups, or as plain `rasa run` (for comparison in bench/).
+    """
+    launcher = [str(BIN / "python"), "-m", "bot.rasa_server"] if speed_ups else [str(BIN / "rasa")]
     return Service(
         "rasa",
-        [str(BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(port),
+        [*launcher, "run", "--model", str(model), "--port", str(port),
          "--enable-api", "--auth-token", env["RASA_TOKEN"],
          "--credentials", "credentials.yml", "--endpoints", str(endpoints),
          "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")],
@@ -182,7 +187,8 @@ def port_in_use(port: int) -> bool:
 class Stack:
     """Backend, action server and Rasa server, started in that order and stopped in reverse."""
 
-    def __init__(self, model: Path, ports: Ports, endpoints: Path, env: Dict[str, str], log_dir: Path):
+    def __init__(self, model: Path, ports: Ports, endpoints: Path, env: Dict[str, str], log_dir: Path,
+                 speed_ups: bool = True):
         self.ports = ports
         backend_url = f"http://127.0.0.1:{ports.backend}"
         self.env = env
@@ -196,7 +202,7 @@ class Stack:
             Service("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                       "--port", str(ports.actions)],
                     f"http://127.0.0.1:{ports.actions}/health", {**env, **common}, log_dir / "actions.log"),
-            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log"),
+            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups),
         ]
 
     def __enter__(self) -> "Stack":
@@ -232,7 +238,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def isolated_stack(model: Path, work: Path) -> Stack:
+def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
     """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     env = child_env({
@@ -246,7 +252,7 @@ def isolated_stack(model: Path, work: Path) -> Stack:
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db")
-    return Stack(model, ports, endpoints, env, work / "logs")
+    return Stack(model, ports, endpoints, env, work / "logs", speed_ups)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -73,8 +73,8 @@ class SequentialGraphRunner(DaskGraphRunner):
     """Runs the model's graph in a fixed order worked out once per set of targets.
 
     Rasa's runner builds a dask graph, computes the minimal schema and formats
-    its inputs into a debug message on every call (three per turn), about a
-    tenth of a turn. The graph's nodes are pure functions of their inputs, so
+    its inputs into a debug message on every call (one to parse a message, one
+    per predicted action), about a tenth of a turn. The graph's nodes are pure functions of their inputs, so
     any order that puts each node after the nodes it needs gives the same
     outputs.
     """
@@ -84,32 +84,29 @@ class SequentialGraphRunner(DaskGraphRunner):
         self._plans: Dict[Tuple[Text, ...], List[Tuple[Text, List[Text]]]] = {}
 
     def _plan(self, targets: Tuple[Text, ...]) -> List[Tuple[Text, List[Text]]]:
-        """Each node after the nodes it needs, once, for these targets."""
-        plan = self._plans.get(targets)
-        if plan is None:
+        """(node, the names it needs), each node after the nodes it needs, once, for these targets."""
+        if targets not in self._plans:
             schema = self._graph_schema.minimal_graph_schema(list(targets))
-            plan, placed = [], set()
+            plan: List[Tuple[Text, List[Text]]] = []
 
             def place(name: Text) -> None:
-                if name in placed or name not in schema.nodes:
-                    return
-                placed.add(name)
-                needs = list(schema.nodes[name].needs.values())
-                for need in needs:
-                    place(need)
-                plan.append((name, needs))
+                if name in schema.nodes and all(name != placed for placed, _ in plan):
+                    needs = list(schema.nodes[name].needs.values())
+                    for need in needs:
+                        place(need)
+                    plan.append((name, needs))
 
             for target in targets:
                 place(target)
             self._plans[targets] = plan
-        return plan
+        return self._plans[targets]
 
     def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
         plan = self._plan(run_targets)
         outputs: Dict[Text, Any] = {}
         for name, value in (inputs or {}).items():
-            if isinstance(value, str) and value in self._graph_schema.nodes:
+            if isinstance(value, str) and any(value == node for node, _ in plan):
                 raise GraphRunError(f"Input value '{value}' clashes with a node name.")
             outputs[name] = (name, value)
         try:
