@@ -14,12 +14,15 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 import jsonschema
 import numpy as np
 import rasa.core.processor
+import scipy.sparse
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.message import Message
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,6 +70,36 @@ def load_logistic_regression(cls: type, *args: Any, **kwargs: Any) -> LogisticRe
     if classifier is not None and hasattr(classifier, "coef_"):
         classifier.coef_ = np.asfortranarray(classifier.coef_)
     return component
+
+
+def side_by_side(blocks: List[Any]) -> scipy.sparse.coo_matrix:
+    """scipy.sparse.hstack of same-height blocks, entries in the same order, without its general checks."""
+    blocks = [scipy.sparse.coo_matrix(block) for block in blocks]
+    offsets = np.cumsum([0] + [block.shape[1] for block in blocks[:-1]])
+    return scipy.sparse.coo_matrix(
+        (np.concatenate([block.data for block in blocks]),
+         (np.concatenate([block.row for block in blocks]),
+          np.concatenate([block.col + offset for block, offset in zip(blocks, offsets)]))),
+        shape=(blocks[0].shape[0], sum(block.shape[1] for block in blocks)))
+
+
+def classifier_input(_classifier: LogisticRegressionClassifier, messages: List[Message]) -> Any:
+    """LogisticRegressionClassifier._create_X without what it throws away.
+
+    Rasa combines every featurizer's sequence features and sentence features
+    (deep copies and SciPy stacking, about 1 ms a message) and then uses only
+    the sentence features: here they are put side by side directly, sparse
+    first, then dense, as Rasa orders them.
+    """
+    rows = []
+    for message in messages:
+        sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+        blocks = [f.features for f in sentence if f.is_sparse()]
+        dense = [f.features for f in sentence if f.is_dense()]
+        if dense:
+            blocks.append(np.concatenate(dense, axis=-1))
+        rows.append(side_by_side(blocks) if blocks else scipy.sparse.coo_matrix((1, 0)))
+    return scipy.sparse.vstack(rows)
 
 
 class SequentialGraphRunner(DaskGraphRunner):
@@ -162,6 +195,7 @@ def possible_rule_keys(policy: RulePolicy, lookup: Dict[Text, Text], states: Lis
 SPEED_UPS = [
     (RemoteAction, "_validate_action_result", validate_action_result),
     (LogisticRegressionClassifier, "load", classmethod(load_logistic_regression)),
+    (LogisticRegressionClassifier, "_create_X", classifier_input),
     (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
     (RulePolicy, "_get_possible_keys", possible_rule_keys),
 ]
