@@ -36,7 +36,7 @@ def ensure_env_file() -> None:
         lines = []
         for line in ENV_EXAMPLE.read_text().splitlines():
             if line.endswith("=" + PLACEHOLDER_SECRET):
-                line = line[: -len(PLACEHOLDER_SECRET)] + secrets.token_urlsafe(32)
+                line = line[: -len(PLACEHOLDER_SECRET)] + secrets.token_hex(32)  # never starts with "-"
             lines.append(line)
         ENV_FILE.write_text("\n".join(lines) + "\n")
         ENV_FILE.chmod(0o600)
@@ -167,7 +167,7 @@ def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], l
     return Service(
         "rasa",
         [*launcher, "run", "--model", str(model), "--port", str(port),
-         "--enable-api", "--auth-token", env["RASA_TOKEN"],
+         "--enable-api", f"--auth-token={env['RASA_TOKEN']}",  # one word: a token may start with "-"
          "--credentials", "credentials.yml", "--endpoints", str(endpoints),
          "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")],
         f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}", env, log_path,
@@ -267,6 +267,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     def stop_requested(*_):
         raise KeyboardInterrupt
 
+    # Set both, even SIGINT: a shell that starts `make run` in the background makes it ignore SIGINT.
+    signal.signal(signal.SIGINT, stop_requested)
     signal.signal(signal.SIGTERM, stop_requested)
     try:
         stack.start()
