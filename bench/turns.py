@@ -364,7 +364,7 @@ def print_run(run: RunResult) -> None:
 
 
 def print_comparison(runs: List[RunResult]) -> None:
-    """One column per run; the ratio is the first run (this project) over the last (Rasa default)."""
+    """One column per run; the ratio is the first run (this project) over the last one."""
     rows: List[Tuple[str, List[float], int]] = []
     for levels in zip(*(run.levels for run in runs)):
         c = levels[0].concurrency

@@ -7,24 +7,24 @@ new connection, counts the stored events to know which ones are new, adds
 them one ORM object at a time and syncs SQLite's rollback journal several
 times. This store keeps the events of recent conversations in memory (the
 database is still written on every turn and read after a restart), so it
-knows which events are new without asking, inserts them in one statement,
-and uses one pooled connection in WAL mode with synchronous=NORMAL: every committed turn
-survives a restart or a crash of the process; only a power cut can lose the
-last commits. It is only for one Rasa process (the embedded default, with
+knows which events are new without asking and inserts them in one
+statement, on one pooled connection in WAL mode with synchronous=NORMAL:
+every committed turn survives a restart or a crash of the process; only a
+power cut can lose the last commits. It is only for one Rasa process (the embedded default, with
 the in-memory lock store); the scale profile uses PostgreSQL and Redis
 (endpoints.scale.yml) and Rasa's own SQL store.
 """
-from collections import OrderedDict
 import json
+from collections import OrderedDict
 from typing import Any, List, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import SingletonThreadPool
 
 CACHED_CONVERSATIONS = 1000
