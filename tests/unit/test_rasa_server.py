@@ -5,6 +5,7 @@ compare the patched parts with Rasa's directly, on the trained model (the
 conversations here need no action server).
 """
 import asyncio
+import contextlib
 import copy
 
 import jsonschema
@@ -30,6 +31,8 @@ CONVERSATIONS = [
     ["I got locked out of MyChart", "how long does it last?", "what about my password, I forgot it"],
     ["what roles are there in System Link", "who needs to be the site administrator", "bye"],
 ]
+# Offers answered yes or no: rules that look further back than the last state.
+OFFERS = [["I forgot my password", "no"], ["I'm locked out of MyChart", "no thanks"], ["I forgot my password", "yes"]]
 
 
 def without_random_fields(value):
@@ -40,17 +43,26 @@ def without_random_fields(value):
     return value
 
 
+ORIGINALS = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.SPEED_UPS]
+
+
+@contextlib.contextmanager
+def speed_ups_installed():
+    """The speed-ups while the block runs, Rasa's own code again after it."""
+    rasa_server.apply()
+    try:
+        yield
+    finally:
+        for owner, name, original in ORIGINALS:
+            setattr(owner, name, original)
+
+
 @pytest.fixture(scope="module")
 def agents():
     """The trained model loaded twice: with Rasa's own code, and with the speed-ups."""
     stock = Agent.load(str(model_path()))
-    originals = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.SPEED_UPS]
-    rasa_server.apply()
-    try:
+    with speed_ups_installed():
         fast = Agent.load(str(model_path()))
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
     return stock, fast
 
 
@@ -70,7 +82,9 @@ def test_every_message_is_understood_the_same(agents):
     async def parse_all(agent):
         return [await agent.parse_message(text) for text in MESSAGES]
 
-    for ours, theirs in zip(asyncio.run(parse_all(fast)), asyncio.run(parse_all(stock))):
+    with speed_ups_installed():
+        parsed_by_fast = asyncio.run(parse_all(fast))
+    for ours, theirs in zip(parsed_by_fast, asyncio.run(parse_all(stock))):
         assert ours["intent"] == theirs["intent"]
         assert ours["intent_ranking"] == theirs["intent_ranking"]
         assert ours["entities"] == theirs["entities"]
@@ -84,26 +98,27 @@ async def converse(agent, sender_id, texts):
 def test_every_conversation_gets_the_same_replies_and_events(agents):
     stock, fast = agents
     for number, texts in enumerate(CONVERSATIONS):
-        results = []
-        for agent in (fast, stock):
-            replies, tracker = asyncio.run(converse(agent, f"same-{number}", texts))
-            results.append((replies, [without_random_fields(event.as_dict()) for event in tracker.events]))
-        assert results[0] == results[1]
-        assert all(results[0][0])  # every turn was answered
+        with speed_ups_installed():
+            ours = asyncio.run(converse(fast, f"same-{number}", texts))
+        theirs = asyncio.run(converse(stock, f"same-{number}", texts))
+        assert ours[0] == theirs[0]
+        assert all(ours[0])  # every turn was answered
+        assert ([without_random_fields(event.as_dict()) for event in ours[1].events]
+                == [without_random_fields(event.as_dict()) for event in theirs[1].events])
 
 
 def test_the_same_rules_apply_at_every_point_of_every_conversation(agents):
     """Rasa's rule search against the remembered one, on every prefix of real conversations, twice."""
     stock, fast = agents
-    policies = [node._component for node in fast.processor.graph_runner._instantiated_nodes.values()
+    policies = [node._component for node in stock.processor.graph_runner._instantiated_nodes.values()
                 if isinstance(node._component, RulePolicy)]
     assert policies, "config.yml has no RulePolicy: drop its speed-up from bot/rasa_server.py"
     policy = policies[0]
-    domain = fast.domain
+    domain = stock.domain
     checked = 0
     for _ in range(2):  # the second round answers from the memo
-        for number, texts in enumerate(CONVERSATIONS):
-            _, tracker = asyncio.run(converse(fast, f"rules-{number}", texts))
+        for number, texts in enumerate(CONVERSATIONS + OFFERS):
+            _, tracker = asyncio.run(converse(stock, f"rules-{number}", texts))
             states = policy._prediction_states(tracker, domain)
             for end in range(1, len(states) + 1):
                 for lookup in policy.lookup.values():
