@@ -1,7 +1,9 @@
 """The embedded tracker store answers exactly what Rasa's SQL store reads from the file."""
 import asyncio
 import json
+import sqlite3
 
+import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
@@ -56,14 +58,16 @@ def test_a_changed_tracker_does_not_change_the_cache(tmp_path):
     assert "never saved" not in as_json(asyncio.run(scenario()))
 
 
-def test_writes_the_same_rows_as_rasas_store(tmp_path):
-    """Turn by turn, including a new session, the file holds what Rasa's own store would write."""
-    import sqlite3
+@pytest.mark.parametrize("restart_every_turn", [False, True])
+def test_writes_the_same_rows_as_rasas_store(tmp_path, restart_every_turn):
+    """Turn by turn, including a new session and restarts, the file holds what Rasa's own store would write."""
 
-    async def scenario(store):
+    async def scenario(new_store):
+        store = new_store()
         tracker = DialogueStateTracker.from_events("member", conversation("hi"), DOMAIN.slots)
         await store.save(tracker)
         for event_batch in (conversation("again", start_at=100.0)[3:], conversation("new", start_at=200.0)):
+            store = new_store() if restart_every_turn else store
             tracker = await store.retrieve("member")
             for event in event_batch:
                 tracker.update(event)
@@ -74,8 +78,8 @@ def test_writes_the_same_rows_as_rasas_store(tmp_path):
             return connection.execute("SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
                                       "FROM events ORDER BY id").fetchall()
 
-    asyncio.run(scenario(SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))))
-    asyncio.run(scenario(EmbeddedSQLiteTrackerStore(DOMAIN, db=str(tmp_path / "ours.db"))))
+    asyncio.run(scenario(lambda: SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))))
+    asyncio.run(scenario(lambda: EmbeddedSQLiteTrackerStore(DOMAIN, db=str(tmp_path / "ours.db"))))
     assert len(rows(tmp_path / "ours.db")) == len(conversation("hi")) + 3 + len(conversation("new"))
     assert rows(tmp_path / "ours.db") == rows(tmp_path / "rasa.db")
 
