@@ -30,13 +30,18 @@ PLACEHOLDER_SECRET = "change-me"
 TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/redaction.py"]
 
 
+def new_secret() -> str:
+    """A random token; hex, so it never starts with "-" and reads as an option on a command line."""
+    return secrets.token_hex(32)
+
+
 def ensure_env_file() -> None:
     """Create .env from .env.example with fresh random secrets when there is none."""
     if not ENV_FILE.exists():
         lines = []
         for line in ENV_EXAMPLE.read_text().splitlines():
             if line.endswith("=" + PLACEHOLDER_SECRET):
-                line = line[: -len(PLACEHOLDER_SECRET)] + secrets.token_hex(32)  # never starts with "-"
+                line = line[: -len(PLACEHOLDER_SECRET)] + new_secret()
             lines.append(line)
         ENV_FILE.write_text("\n".join(lines) + "\n")
         ENV_FILE.chmod(0o600)
@@ -242,10 +247,10 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
     """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     env = child_env({
-        "BACKEND_ADMIN_TOKEN": secrets.token_urlsafe(16),
-        "BACKEND_ACTIONS_TOKEN": secrets.token_urlsafe(16),
-        "BACKEND_SECRET_KEY": secrets.token_urlsafe(16),
-        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "BACKEND_ADMIN_TOKEN": new_secret(),
+        "BACKEND_ACTIONS_TOKEN": new_secret(),
+        "BACKEND_SECRET_KEY": new_secret(),
+        "RASA_TOKEN": new_secret(),
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
         "SMTP_HOST": "",

@@ -121,9 +121,11 @@ class SequentialGraphRunner(DaskGraphRunner):
         if targets not in self._plans:
             schema = self._graph_schema.minimal_graph_schema(list(targets))
             plan: List[Tuple[Text, List[Text]]] = []
+            placed = set()
 
             def place(name: Text) -> None:
-                if name in schema.nodes and all(name != placed for placed, _ in plan):
+                if name in schema.nodes and name not in placed:
+                    placed.add(name)
                     needs = list(schema.nodes[name].needs.values())
                     for need in needs:
                         place(need)

@@ -10,7 +10,6 @@ import copy
 
 import jsonschema
 import pytest
-import rasa.core.processor
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.engine.runner.dask import DaskGraphRunner
