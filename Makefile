@@ -7,13 +7,18 @@ PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then echo $$p; break; fi; done)
 VENV := .venv
 PY := $(VENV)/bin/python
+# The backend runs in its own venv: current aiohttp and SQLAlchemy 2.0, no Rasa (Python 3.11 or 3.10).
+BACKEND_PYTHON := $(shell for p in python3.11 python3.10 /usr/local/bin/python3.11 /usr/bin/python3.11 $(PYTHON310); do \
+	if $$p -c 'import sys; assert sys.version_info[:2] in ((3, 10), (3, 11))' 2>/dev/null; then echo $$p; break; fi; done)
+BACKEND_VENV := .venv-backend
+BACKEND_PY := $(BACKEND_VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 MODEL = $$(ls models/avera-*.tar.gz)
 
-.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock clean
+.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock lock-backend clean
 
 help:
 	@echo "make run    set up, train if needed and start the help desk"
@@ -25,7 +30,13 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $@
 
-install: $(VENV)/.installed
+$(BACKEND_VENV)/.installed: requirements-backend.lock
+	@test -n "$(BACKEND_PYTHON)" || { echo "Python 3.11 or 3.10 is required for the backend."; exit 1; }
+	$(BACKEND_PYTHON) -m venv $(BACKEND_VENV)
+	$(BACKEND_PY) -m pip install --quiet --disable-pip-version-check -r requirements-backend.lock
+	touch $@
+
+install: $(VENV)/.installed $(BACKEND_VENV)/.installed
 
 env: install
 	@$(PY) -m bot.cli env
@@ -49,8 +60,10 @@ test-nlu: train
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu --no-plot
 	$(PY) -m bot.cli check-nlu results/nlu/intent_report.json --min-f1 0.95
 
+# The backend's tests run in the backend's venv, the rest (actions, Rasa, end to end) in Rasa's.
 test-python: train
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/backend
+	$(BACKEND_PY) -m pytest -rs tests/backend
 
 # The shared FAQ evaluation against a running `make run` (another terminal).
 eval: install
@@ -58,6 +71,10 @@ eval: install
 
 lock: install
 	$(PY) -m pip freeze --all | grep -vE '^(-e|pip==)' > requirements.lock
+
+lock-backend: install
+	$(BACKEND_PY) -m pip install --quiet --disable-pip-version-check -r requirements-backend.txt
+	$(BACKEND_PY) -m pip freeze --all | grep -vE '^(-e|pip==)' > requirements-backend.lock
 
 clean:
 	rm -rf results models/*.tar.gz

@@ -21,6 +21,8 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# The backend's own venv (current aiohttp, SQLAlchemy 2.0, no Rasa), built by `make install`.
+BACKEND_PYTHON = ROOT / ".venv-backend" / "bin" / "python"
 MODELS = ROOT / "models"
 VAR = ROOT / "var"
 ENV_FILE = ROOT / ".env"
@@ -155,6 +157,12 @@ class Service:
             self.process.wait()
 
 
+def backend_python() -> Path:
+    if not BACKEND_PYTHON.exists():
+        raise RuntimeError(f"{BACKEND_PYTHON} is missing: run `make install` (it builds the backend's venv).")
+    return BACKEND_PYTHON
+
+
 @dataclass
 class Ports:
     rasa: int = 5005
@@ -202,7 +210,7 @@ class Stack:
         self.actions_url = f"http://127.0.0.1:{ports.actions}"
         common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend)}
         self.services = [
-            Service("backend", [str(BIN / "python"), "-m", "bot.backend"],
+            Service("backend", [str(backend_python()), "-m", "bot.backend"],
                     f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
             Service("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                       "--port", str(ports.actions)],
@@ -254,6 +262,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
         "SMTP_HOST": "",
+        "BACKEND_DEMO_PORTAL": "true",  # the lockout tests sign in through the demo portal
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db")

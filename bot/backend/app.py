@@ -12,7 +12,7 @@ from bot.backend.errors import ApiError, error_middleware
 from bot.backend.routes import API_PREFIX, add_api_routes
 from bot.backend.routes.openapi import load_openapi
 from bot.backend.seed import seed_demo_data
-from bot.backend.services.outbox import OutboxSender
+from bot.backend.services.outbox import OutboxSender, scrub_bodies_forever
 from bot.backend.settings import Settings
 
 ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
@@ -29,6 +29,7 @@ def create_app(settings: Settings) -> web.Application:
     add_api_routes(app)
     app.cleanup_ctx.append(database_lifecycle)
     app.cleanup_ctx.append(outbox_delivery)
+    app.cleanup_ctx.append(outbox_scrubbing)
     return app
 
 
@@ -81,8 +82,11 @@ async def prepare_when_reachable(app: web.Application) -> None:
 
 async def outbox_delivery(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    log.warning("SMS is not configured: text messages (access codes for patients without an e-mail address "
+                "on file) are never sent")
     if not settings.smtp_host:
-        log.info("SMTP_HOST not set: messages stay queued, readable through GET %s/outbox", API_PREFIX)
+        log.info("SMTP_HOST not set: messages stay queued, readable through GET %s/outbox for %.0f seconds",
+                 API_PREFIX, settings.outbox_body_seconds)
         yield
         return
 
@@ -95,3 +99,17 @@ async def outbox_delivery(app: web.Application) -> AsyncIterator[None]:
     sender.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sender
+
+
+async def outbox_scrubbing(app: web.Application) -> AsyncIterator[None]:
+    """Message bodies (codes, links) are erased after BACKEND_OUTBOX_BODY_SECONDS, delivered or not."""
+
+    async def scrub() -> None:
+        await app[READY].wait()
+        await scrub_bodies_forever(app[DB], app[SETTINGS].outbox_body_seconds)
+
+    scrubber = asyncio.create_task(scrub())
+    yield
+    scrubber.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await scrubber

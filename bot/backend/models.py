@@ -89,6 +89,7 @@ class LoginThrottle(Base):
     username_hash = Column(String(64), primary_key=True)
     failed_logins = Column(Integer, nullable=False, default=0)
     locked_until = Column(DateTime)
+    last_failed_at = Column(DateTime, index=True)  # rows idle for a day are purged
 
 
 class AccessCode(Base):
@@ -111,12 +112,17 @@ class PasswordResetToken(Base):
     voided_at = Column(DateTime)  # used, or replaced by a newer link
 
 
-class IdentityAttempt(Base):
-    """One identity check by a conversation, to cap guessing per conversation."""
+class RateLimitHit(Base):
+    """One use of a limited action (identity check, sign-in, site request, lock notice).
 
-    __tablename__ = "identity_attempts"
+    key_hash is a keyed hash of what the use is counted against (a conversation, a client
+    address, an e-mail address), so the table holds no personal data.
+    """
+
+    __tablename__ = "rate_limit_hits"
     id = Column(Integer, primary_key=True)
-    conversation_hash = Column(String(64), nullable=False, index=True)
+    scope = Column(String(32), nullable=False)
+    key_hash = Column(String(64), nullable=False, index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 

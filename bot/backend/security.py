@@ -3,10 +3,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import Tuple
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 # MyChart-style access code: three groups of five, without look-alikes (0/O, 1/I/L).
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
 def keyed_hash(secret_key: str, value: str) -> str:
@@ -23,21 +27,38 @@ def new_access_code() -> str:
     return "-".join(groups)
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
+# argon2id with argon2-cffi's RFC 9106 "low memory" profile (t=3, m=64 MiB, p=4).
+PASSWORD_HASHER = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+LEGACY_SCRYPT_PREFIX = "scrypt$"
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    """An argon2id hash (PHC string, salt and parameters included) for a password of any account."""
+    return PASSWORD_HASHER.hash(password)
 
 
-def verify_password(password: str, stored: str) -> bool:
+def verify_password(password: str, stored: str) -> Tuple[bool, bool]:
+    """(ok, needs_rehash) for a password against a stored hash.
+
+    needs_rehash is True when the password is right but the hash is an old scrypt one or used
+    other argon2 parameters: the caller then stores hash_password(password) in its place.
+    Both calls are slow on purpose: run them in a thread (asyncio.to_thread).
+    """
+    if stored.startswith(LEGACY_SCRYPT_PREFIX):
+        return _verify_scrypt(password, stored), True
+    try:
+        PASSWORD_HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False, False
+    return True, PASSWORD_HASHER.check_needs_rehash(stored)
+
+
+def _verify_scrypt(password: str, stored: str) -> bool:
+    """The hashes this backend wrote before argon2: scrypt$N$r$p$salt$digest (base64)."""
     _, n, r, p, salt, digest = stored.split("$")
     candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
     return hmac.compare_digest(candidate, base64.b64decode(digest))
 
 
-# Checked against when a username is unknown, so that both cases cost one scrypt.
+# Checked against when a username is unknown, so that both cases cost one hash.
 UNKNOWN_USER_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))

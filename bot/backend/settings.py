@@ -6,10 +6,12 @@ are already set in the real environment win over the file.
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
+
+from bot.client_address import Network, trusted_proxies
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/backend.db"
 REQUIRED_SECRETS = ("BACKEND_ADMIN_TOKEN", "BACKEND_ACTIONS_TOKEN", "BACKEND_SECRET_KEY")
@@ -38,6 +40,10 @@ class Settings:
     smtp_starttls: bool
     outbox_poll_seconds: float
     outbox_retry_seconds: float
+    outbox_body_seconds: float
+    link_valid_days: int
+    demo_portal: bool
+    trusted_proxies: Tuple[Network, ...]
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -52,6 +58,13 @@ class Settings:
             )
         if env["BACKEND_ADMIN_TOKEN"] == env["BACKEND_ACTIONS_TOKEN"]:
             raise SettingsError("BACKEND_ADMIN_TOKEN and BACKEND_ACTIONS_TOKEN must differ")
+        if env.get("SMTP_USER") and not _flag(env, "SMTP_STARTTLS"):
+            raise SettingsError("SMTP_USER is set but SMTP_STARTTLS is not: the SMTP password would cross "
+                                "the network in clear text. Set SMTP_STARTTLS=true (the server must offer it).")
+        try:
+            proxies = trusted_proxies(env.get("TRUSTED_PROXIES"))
+        except ValueError as error:
+            raise SettingsError(f"TRUSTED_PROXIES: {error}") from None
         return cls(
             host=env.get("BACKEND_HOST", "127.0.0.1"),
             port=_number(env, "BACKEND_PORT", 8080, int),
@@ -66,9 +79,13 @@ class Settings:
             smtp_user=env.get("SMTP_USER") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_from=env.get("SMTP_FROM") or "noreply@example.org",
-            smtp_starttls=env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "on"),
+            smtp_starttls=_flag(env, "SMTP_STARTTLS"),
             outbox_poll_seconds=_number(env, "BACKEND_OUTBOX_POLL_SECONDS", 1.0, float),
             outbox_retry_seconds=_number(env, "BACKEND_OUTBOX_RETRY_SECONDS", 30.0, float),
+            outbox_body_seconds=_number(env, "BACKEND_OUTBOX_BODY_SECONDS", 1800.0, float),
+            link_valid_days=_number(env, "BACKEND_LINK_VALID_DAYS", 7, int),
+            demo_portal=_flag(env, "BACKEND_DEMO_PORTAL"),
+            trusted_proxies=proxies,
         )
 
 
@@ -77,6 +94,10 @@ def async_database_url(url: str) -> str:
     parsed = make_url(url)
     driver = ASYNC_DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _number(env: Mapping[str, str], name: str, default, kind):

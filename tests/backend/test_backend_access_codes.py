@@ -1,10 +1,8 @@
 """Reissuing MyChart access codes: hashed, one active per patient, limited, revealing nobody."""
 import re
-import time
 
 import pytest
 
-from bot.backend.routes.identity import MIN_RESPONSE_SECONDS
 from bot.backend.security import keyed_hash
 from bot.backend.services.identity import ISSUES_PER_DAY
 
@@ -51,23 +49,18 @@ async def test_reissuing_voids_the_old_code(api, db):
 
 
 async def test_no_match_answers_the_same_and_sends_nothing(api):
+    """The same answer either way (bench/identity_timing.py measures that it also takes as long)."""
     patient = await api.create_patient()
     stranger = {"first_name": "Nobody", "last_name": f"Here{api.unique()}", "date_of_birth": "1990-07-04",
-                "email": f"nobody.{api.unique()}@example.org"}
+                "email": f"nobody.{api.unique()}@example.org", "conversation_id": f"c-{api.unique()}"}
     wrong_birthday = api.identity_of(patient, date_of_birth="1980-05-18")
 
-    started = time.monotonic()
     match = await reissue(api, api.identity_of(patient))
-    match_seconds = time.monotonic() - started
-    started = time.monotonic()
     no_match = await reissue(api, stranger)
-    no_match_seconds = time.monotonic() - started
     other_no_match = await reissue(api, wrong_birthday)
 
     answers = [(reply.status, reply.body) for reply in (match, no_match, other_no_match)]
     assert answers == [(202, {"status": "accepted"})] * 3
-    assert min(match_seconds, no_match_seconds) >= MIN_RESPONSE_SECONDS * 0.95
-    assert abs(match_seconds - no_match_seconds) < 0.1
     assert await api.outbox(stranger["email"]) == []
     assert len(await api.outbox(patient["email"])) == 1  # only the real match
 

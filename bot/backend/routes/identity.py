@@ -5,6 +5,7 @@ import time
 from aiohttp import web
 
 from bot.backend.auth import ACTIONS, actor, allow
+from bot.backend.clients import forwarded_client
 from bot.backend.routes.common import db_of, settings_of
 from bot.backend.services.identity import count_attempt, find_patient, parse_identity
 from bot.backend.validation import read_json
@@ -20,10 +21,11 @@ def identity_route(act):
     async def handler(request: web.Request) -> web.Response:
         started = time.monotonic()
         try:
+            client = forwarded_client(request)
             identity = parse_identity(await read_json(request))
             settings = settings_of(request)
             async with db_of(request).transaction() as session:
-                await count_attempt(session, settings.secret_key, identity.conversation_id)
+                await count_attempt(session, settings.secret_key, identity.conversation_id, client)
                 patient = await find_patient(session, identity)
                 await act(session, settings, patient, actor(request))
             return web.json_response({"status": "accepted"}, status=202)

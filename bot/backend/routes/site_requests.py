@@ -5,6 +5,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.backend.auth import ACTIONS, ADMIN, actor, allow
+from bot.backend.clients import forwarded_client
 from bot.backend.errors import FieldErrors
 from bot.backend.routes.common import db_of, settings_of
 from bot.backend.services import attachments, site_requests
@@ -25,13 +26,14 @@ async def create_site_request(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise FieldErrors({"Idempotency-Key": f"required header, at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters"})
+    client = forwarded_client(request)
     body = await read_json(request)
     new = site_requests.parse_site_request(body)
 
     async def create() -> dict:
         async with db_of(request).transaction() as session:
             return await site_requests.create(
-                session, settings_of(request), new, key, site_requests.fingerprint(body), actor(request)
+                session, settings_of(request), new, key, site_requests.fingerprint(body), client, actor(request)
             )
 
     try:

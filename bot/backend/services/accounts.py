@@ -1,14 +1,16 @@
 """MyChart portal accounts: reset links, username reminders and the (demo) login with lockout.
 
 Unknown usernames are counted and locked exactly like real ones, in login_throttles
-keyed by an HMAC of the username, so no answer tells who has an account.
+keyed by an HMAC of the username, so no answer tells who has an account; rows idle
+for a day are purged. Each client address gets a number of attempts, checked before
+any password is hashed, and an account gets a few lock notices a day at most.
 """
 import asyncio
 import enum
 from datetime import timedelta
 from typing import Optional, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.errors import ApiError
@@ -16,10 +18,14 @@ from bot.backend.models import LoginThrottle, Patient, PasswordResetToken, Porta
 from bot.backend.security import UNKNOWN_USER_PASSWORD_HASH, hash_password, keyed_hash, new_token, verify_password
 from bot.backend.services import audit, outbox
 from bot.backend.services.identity import under_daily_limit, void_active
+from bot.backend.services.rate_limits import Limit, take
 from bot.backend.settings import Settings
 from bot.facts import facts, phone
 
 LOCKOUT_DURATION = timedelta(minutes=15)
+THROTTLE_IDLE_PURGE = timedelta(days=1)
+ATTEMPTS_PER_CLIENT = Limit("login_client", 30, timedelta(minutes=15))
+LOCK_NOTICES_PER_ACCOUNT = Limit("lock_notice", 3, timedelta(days=1))
 
 
 class LoginOutcome(enum.Enum):
@@ -102,30 +108,51 @@ async def complete_reset(session: AsyncSession, settings: Settings, token: str, 
     audit.record(session, actor, "password_reset.completed", "portal_account", account.id)
 
 
-async def login(session: AsyncSession, settings: Settings, username: str, password: str, actor: str) -> LoginOutcome:
-    """Check a password; the fifth failure in a row locks the username for LOCKOUT_DURATION."""
+async def login(session: AsyncSession, settings: Settings, username: str, password: str, client: str,
+                actor: str) -> LoginOutcome:
+    """Check a password; the fifth failure in a row locks the username for LOCKOUT_DURATION.
+
+    A right password on an old hash (scrypt, or other argon2 parameters) is rehashed on the way.
+    """
+    now = utcnow()
+    await session.execute(delete(LoginThrottle).where(
+        or_(LoginThrottle.last_failed_at.is_(None), LoginThrottle.last_failed_at < now - THROTTLE_IDLE_PURGE),
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+    ))
+    if not await take(session, settings.secret_key, ATTEMPTS_PER_CLIENT, client):
+        raise ApiError(429, "Too many sign-in attempts from this network. Wait 15 minutes, reset your password, "
+                            f"or call MyChart technical support at {phone('mychart')} (24/7).",
+                       code="too_many_attempts")
     account = (await session.execute(
         select(PortalAccount).where(PortalAccount.username == username).with_for_update()
     )).scalar_one_or_none()
     state = account or await _throttle(session, keyed_hash(settings.secret_key, "login:" + username))
-    now = utcnow()
     if state.locked_until is not None:
         if state.locked_until > now:
             return LoginOutcome.LOCKED
         state.failed_logins, state.locked_until = 0, None
     stored_hash = account.password_hash if account else UNKNOWN_USER_PASSWORD_HASH
-    if await asyncio.to_thread(verify_password, password, stored_hash) and account is not None:
+    correct, needs_rehash = await asyncio.to_thread(verify_password, password, stored_hash)
+    if correct and account is not None:
         account.failed_logins = 0
+        if needs_rehash:
+            account.password_hash = await asyncio.to_thread(hash_password, password)
+            audit.record(session, actor, "portal_account.password_rehashed", "portal_account", account.id)
         audit.record(session, actor, "login.succeeded", "portal_account", account.id)
         return LoginOutcome.OK
     state.failed_logins += 1
+    if account is None:
+        state.last_failed_at = now
     if state.failed_logins < failed_attempts_before_lockout():
         audit.record(session, actor, "login.failed", *_audit_object(account))
         return LoginOutcome.INVALID
     state.locked_until = now + LOCKOUT_DURATION
     audit.record(session, actor, "login.locked", *_audit_object(account))
     if account is not None:
-        await _send_lock_notice(session, account)
+        if await take(session, settings.secret_key, LOCK_NOTICES_PER_ACCOUNT, str(account.id)):
+            await _send_lock_notice(session, account)
+        else:
+            audit.record(session, actor, "login.lock_notice_capped", "portal_account", account.id)
     return LoginOutcome.LOCKED
 
 

@@ -1,23 +1,26 @@
 """Identity checks behind the self-service requests (access code, password reset, username).
 
-Callers answer the same whether or not someone matched, and each conversation gets a few
-tries an hour, so the chat cannot be used to find out who is a patient.
+Callers answer the same whether or not someone matched, and each conversation and each
+client address gets a few tries an hour, so the chat cannot be used to find out who is a
+patient. Both limits are mandatory: the client address is what the channel saw, which a
+chat user cannot choose the way they choose a conversation id.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Dict, Optional
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.errors import ApiError
-from bot.backend.models import IdentityAttempt, Patient, utcnow
-from bot.backend.security import keyed_hash
+from bot.backend.models import Patient, utcnow
+from bot.backend.services.rate_limits import Limit, take
 from bot.backend.validation import Form
 from bot.facts import phone
 
-ATTEMPTS_PER_CONVERSATION = 5
-ATTEMPT_WINDOW = timedelta(hours=1)
+ATTEMPTS_PER_CONVERSATION = Limit("identity_conversation", 5, timedelta(hours=1))
+# Several people may share an address (a clinic, a household), so it gets more.
+ATTEMPTS_PER_CLIENT = Limit("identity_client", 20, timedelta(hours=1))
 ISSUES_PER_DAY = 3  # access codes or reset links per patient per day
 DAY = timedelta(days=1)
 
@@ -29,7 +32,7 @@ class Identity:
     date_of_birth: date
     email: Optional[str]
     phone: Optional[str]  # digits
-    conversation_id: Optional[str]
+    conversation_id: str
 
 
 def parse_identity(body: Dict[str, Any]) -> Identity:
@@ -40,7 +43,7 @@ def parse_identity(body: Dict[str, Any]) -> Identity:
         date_of_birth=form.date("date_of_birth"),
         email=form.email("email", required=False),
         phone=form.phone("phone"),
-        conversation_id=form.text("conversation_id", required=False),
+        conversation_id=form.text("conversation_id"),  # required: checks are limited per conversation
     )
     if not (identity.email or identity.phone or "email" in form.errors or "phone" in form.errors):
         form.error("email", "give an e-mail address or a phone number")
@@ -48,22 +51,16 @@ def parse_identity(body: Dict[str, Any]) -> Identity:
     return identity
 
 
-async def count_attempt(session: AsyncSession, secret_key: str, conversation_id: Optional[str]) -> None:
-    """Record one identity check for the conversation; the sixth within an hour is a 429."""
-    if conversation_id is None:
-        return
-    key = keyed_hash(secret_key, "conversation:" + conversation_id)
-    since = utcnow() - ATTEMPT_WINDOW
-    await session.execute(delete(IdentityAttempt).where(IdentityAttempt.created_at < since))
-    query = select(func.count()).where(IdentityAttempt.conversation_hash == key)
-    if (await session.execute(query)).scalar_one() >= ATTEMPTS_PER_CONVERSATION:
-        raise ApiError(
-            429,
-            "Too many identity checks in this conversation. Try again in an hour, "
-            f"or call MyChart support at {phone('mychart')}.",
-            code="too_many_attempts",
-        )
-    session.add(IdentityAttempt(conversation_hash=key))
+async def count_attempt(session: AsyncSession, secret_key: str, conversation_id: str, client: str) -> None:
+    """Count one identity check for the conversation and for the client address; over either limit is a 429."""
+    for limit, key in ((ATTEMPTS_PER_CONVERSATION, conversation_id), (ATTEMPTS_PER_CLIENT, client)):
+        if not await take(session, secret_key, limit, key):
+            raise ApiError(
+                429,
+                "Too many identity checks from this conversation or this network. Try again in an hour, "
+                f"or call MyChart support at {phone('mychart')}.",
+                code="too_many_attempts",
+            )
 
 
 async def find_patient(session: AsyncSession, identity: Identity) -> Optional[Patient]:

@@ -2,7 +2,11 @@
 and a background sender delivers the e-mails over SMTP when SMTP_HOST is set.
 
 Without SMTP they stay queued and readable through GET /outbox (the development mail sink).
-After delivery the body is scrubbed: it may hold an access code or a reset link.
+A body may hold an access code or a reset link, so it is scrubbed once the message is
+delivered or has finally failed, and in any case once it is BACKEND_OUTBOX_BODY_SECONDS
+old (a message still queued then is marked failed). There is no SMS gateway: text
+messages are marked failed at once ("sms_not_configured") and only the sink shows them
+until their body is scrubbed.
 """
 import asyncio
 import logging
@@ -13,7 +17,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.db import Database
@@ -26,11 +30,41 @@ MAX_ATTEMPTS = 5
 BATCH_SIZE = 20
 SMTP_TIMEOUT_SECONDS = 20
 LIST_LIMIT = 200
+SMS_NOT_CONFIGURED = "sms_not_configured"
+BODY_EXPIRED = "body_expired"
 
 
 def queue(session: AsyncSession, channel: str, to: str, subject: str, body: str,
           sender: Optional[str] = None) -> None:
-    session.add(OutboxMessage(channel=channel, recipient=to.lower(), sender=sender, subject=subject, body=body))
+    message = OutboxMessage(channel=channel, recipient=to.lower(), sender=sender, subject=subject, body=body)
+    if channel == "sms":
+        message.status, message.last_error = "failed", SMS_NOT_CONFIGURED
+        log.warning("a text message was not sent: SMS is not configured (only e-mail is delivered)")
+    session.add(message)
+
+
+async def scrub_old_bodies(db: Database, max_age_seconds: float) -> int:
+    """Erase the bodies older than `max_age_seconds`; a message not delivered by then never will be."""
+    cutoff = utcnow() - timedelta(seconds=max_age_seconds)
+    async with db.transaction() as session:
+        old = (OutboxMessage.created_at < cutoff, OutboxMessage.body.is_not(None))
+        await session.execute(update(OutboxMessage).where(*old, OutboxMessage.status == "queued")
+                              .values(status="failed", last_error=BODY_EXPIRED))
+        scrubbed = await session.execute(update(OutboxMessage).where(*old).values(body=None))
+        return scrubbed.rowcount
+
+
+async def scrub_bodies_forever(db: Database, max_age_seconds: float) -> None:
+    """Run scrub_old_bodies often enough that no body outlives its age by more than a minute."""
+    while True:
+        try:
+            if scrubbed := await scrub_old_bodies(db, max_age_seconds):
+                log.info("outbox: scrubbed the bodies of %d old messages", scrubbed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the database may be away for a while: keep going
+            log.warning("outbox scrubber: %s", type(error).__name__)
+        await asyncio.sleep(min(60.0, max(0.2, max_age_seconds / 4)))
 
 
 async def list_messages(session: AsyncSession, to: Optional[str]) -> List[dict]:
@@ -115,7 +149,7 @@ class OutboxSender:
                 return
             row.last_error = error
             if message.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
+                row.status, row.body = "failed", None
             log.warning("outbox message %s not sent (attempt %s): %s", message.id, message.attempts, error)
 
     def _send(self, message: _Claimed) -> None:

@@ -3,6 +3,10 @@
 awaiting_agreement --(signed agreement uploaded)--> awaiting_email_confirmation
     --(requester confirms the e-mail)--> under_review --(decision)--> approved | denied
 The e-mail may be confirmed before the agreement arrives; review starts once both are in.
+
+The e-mails go to an address the requester typed, in the System Link sender's name, so they
+are rationed (per client address and per recipient address), their links expire, and text
+the requester chose (the facility name) appears only quoted as what the requester entered.
 """
 import hashlib
 import hmac
@@ -11,6 +15,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import formataddr
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -21,6 +26,7 @@ from bot.backend.errors import ApiError, FieldErrors
 from bot.backend.models import Attachment, SiteRequest, utc_text, utcnow
 from bot.backend.security import keyed_hash, new_token
 from bot.backend.services import audit, outbox
+from bot.backend.services.rate_limits import Limit, take
 from bot.backend.services.sites import add_site, site_exists
 from bot.backend.settings import Settings
 from bot.backend.validation import Form, normalize_name
@@ -32,6 +38,8 @@ REFERENCE_PATTERN = re.compile(rf"SR-[A-Z0-9]{{{REFERENCE_LENGTH}}}")
 AWAITING_AGREEMENT = "awaiting_agreement"
 AWAITING_EMAIL = "awaiting_email_confirmation"
 UNDER_REVIEW = "under_review"
+REQUESTS_PER_CLIENT = Limit("site_request_client", 5, timedelta(days=1))
+REQUESTS_PER_RECIPIENT = Limit("site_request_recipient", 3, timedelta(days=1))
 
 
 def sender() -> str:
@@ -119,7 +127,7 @@ def fingerprint(body: Dict[str, Any]) -> str:
 
 
 async def create(session: AsyncSession, settings: Settings, new: NewSiteRequest, idempotency_key: str,
-                 body_fingerprint: str, actor: str) -> Dict[str, str]:
+                 body_fingerprint: str, client: str, actor: str) -> Dict[str, str]:
     """Store the request and queue its e-mails; a retried request (same key and body) makes nothing new."""
     query = select(SiteRequest).where(SiteRequest.idempotency_key == idempotency_key)
     earlier = (await session.execute(query)).scalar_one_or_none()
@@ -128,6 +136,10 @@ async def create(session: AsyncSession, settings: Settings, new: NewSiteRequest,
             raise ApiError(422, "This Idempotency-Key was already used with a different request body.",
                            code="idempotency_key_reused")
         return {"reference": earlier.reference, "status": new.initial_status}
+    for limit, key in ((REQUESTS_PER_CLIENT, client), (REQUESTS_PER_RECIPIENT, new.requester_email)):
+        if not await take(session, settings.secret_key, limit, key):
+            raise ApiError(429, "Too many site requests from this network or for this e-mail address today. "
+                                "Try again tomorrow.", code="too_many_requests")
     if await site_exists(session, new.facility_name):
         raise ApiError(409, "This facility already has an Avera System Link site; "
                             "its site administrator can create user accounts.", code="site_exists")
@@ -192,6 +204,7 @@ async def confirm_email(session: AsyncSession, settings: Settings, token: str, a
     if request is None:
         raise _invalid_link()
     if request.email_confirmed_at is None:
+        _check_link_age(settings, request)
         request.email_confirmed_at = utcnow()
         _advance(request)
         audit.record(session, actor, "site_request.email_confirmed", "site_request", request.id)
@@ -204,6 +217,7 @@ async def awaiting_agreement(session: AsyncSession, settings: Settings, referenc
     expected = request.agreement_token_hash
     if not expected or not hmac.compare_digest(expected, keyed_hash(settings.secret_key, token)):
         raise _invalid_link()
+    _check_link_age(settings, request)
     return request
 
 
@@ -233,7 +247,7 @@ async def decide(session: AsyncSession, reference: str, approve: bool, reason: O
     request.decided_at = utcnow()
     outbox.queue(
         session, "email", request.requester_email, f"Your Avera System Link site request {request.reference}",
-        f"Your request for an Avera System Link site for {request.facility_name} "
+        f"Your request for an Avera System Link site for {_entered(request)} "
         f"(reference {request.reference}) was {outcome}\n",
         sender=sender(),
     )
@@ -251,6 +265,25 @@ def _advance(request: SiteRequest) -> None:
         request.status = UNDER_REVIEW if request.email_confirmed_at else AWAITING_EMAIL
 
 
+def _check_link_age(settings: Settings, request: SiteRequest) -> None:
+    """The e-mailed links work for BACKEND_LINK_VALID_DAYS after the request was made (410 after)."""
+    if utcnow() - request.created_at > timedelta(days=settings.link_valid_days):
+        raise ApiError(410, f"This link has expired: links in our e-mails work for {settings.link_valid_days} "
+                            "days. Start a new site request in the Avera help desk chat.", code="link_expired")
+
+
+def _entered(request: SiteRequest) -> str:
+    """The facility name quoted as the requester's words, never worded as Avera's own."""
+    return f'the facility entered as "{request.facility_name}"'
+
+
+def _why_you_got_this(settings: Settings) -> str:
+    return ("\n\nYou received this e-mail because this address was entered in a request for an Avera System "
+            "Link site. The facility name above is quoted as the requester typed it; Avera did not write "
+            f"or check it. Links in this e-mail work for {settings.link_valid_days} days. If you did not "
+            "make this request, ignore this e-mail.\n")
+
+
 def _invalid_link() -> ApiError:
     return ApiError(400, "This link is not valid. Use the newest link from our e-mail.", code="invalid_token")
 
@@ -260,10 +293,11 @@ def _queue_email_confirmation(session: AsyncSession, settings: Settings, request
     outbox.queue(
         session, "email", request.requester_email,
         f"Confirm your e-mail address for Avera System Link site request {request.reference}",
-        f"Thank you for requesting an Avera System Link site for {request.facility_name} "
+        f"We received a request for an Avera System Link site for {_entered(request)} "
         f"(reference {request.reference}).\n\n"
         f"Please confirm your e-mail address as soon as possible:\n\n    {link}\n\n"
-        "We are unable to complete your site request until your e-mail address is confirmed.\n",
+        "We are unable to complete your site request until your e-mail address is confirmed."
+        + _why_you_got_this(settings),
         sender=sender(),
     )
 
@@ -274,8 +308,9 @@ def _queue_agreement_request(session: AsyncSession, settings: Settings, request:
     outbox.queue(
         session, "email", request.requester_email,
         f"Upload the signed site agreement for Avera System Link site request {request.reference}",
-        f"Before we can review site request {request.reference} for {request.facility_name}, we need the "
+        f"Before we can review site request {request.reference} for {_entered(request)}, we need the "
         "site agreement signed by an authorized representative of your facility. Scan the signed "
-        f"agreement and upload it here:\n\n    {link}\n\nAccepted file types: {file_types}.\n",
+        f"agreement and upload it here:\n\n    {link}\n\nAccepted file types: {file_types}."
+        + _why_you_got_this(settings),
         sender=sender(),
     )
