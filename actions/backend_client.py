@@ -7,11 +7,13 @@ nothing here ever raises a raw aiohttp error into a conversation.
 import asyncio
 import json as json_module
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 
 from actions import settings
+from bot.client_address import HEADER as CLIENT_ADDRESS_HEADER
+from bot.client_address import METADATA_KEY as CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +83,32 @@ async def _call(
     return body or {}
 
 
-async def reissue_access_code(identity: Dict[str, str]) -> None:
-    await _call("POST", "/access-codes/reissue", json=identity)
+def client_address_of(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The address the channel saw the latest user message come from (it overrides what a client sends).
+
+    The backend limits identity checks and site requests per client address and refuses
+    them without one: a message from a channel that records no address cannot make them.
+    """
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return (event.get("metadata") or {}).get(CLIENT_ADDRESS_KEY)
+    return None
 
 
-async def send_password_reset(identity: Dict[str, str]) -> None:
-    await _call("POST", "/accounts/password-reset", json=identity)
+def _for_client(client_address: Optional[str]) -> Dict[str, str]:
+    return {CLIENT_ADDRESS_HEADER: client_address} if client_address else {}
 
 
-async def send_username_reminder(identity: Dict[str, str]) -> None:
-    await _call("POST", "/accounts/username-reminder", json=identity)
+async def reissue_access_code(identity: Dict[str, str], client_address: Optional[str]) -> None:
+    await _call("POST", "/access-codes/reissue", json=identity, headers=_for_client(client_address))
+
+
+async def send_password_reset(identity: Dict[str, str], client_address: Optional[str]) -> None:
+    await _call("POST", "/accounts/password-reset", json=identity, headers=_for_client(client_address))
+
+
+async def send_username_reminder(identity: Dict[str, str], client_address: Optional[str]) -> None:
+    await _call("POST", "/accounts/username-reminder", json=identity, headers=_for_client(client_address))
 
 
 async def facility_has_site(facility: str) -> bool:
@@ -98,9 +116,12 @@ async def facility_has_site(facility: str) -> bool:
     return bool(body.get("exists"))
 
 
-async def open_site_request(request: Dict[str, Any], idempotency_key: str) -> Dict[str, Any]:
+async def open_site_request(
+    request: Dict[str, Any], idempotency_key: str, client_address: Optional[str]
+) -> Dict[str, Any]:
     return await _call(
-        "POST", "/site-requests", json=request, headers={"Idempotency-Key": idempotency_key}
+        "POST", "/site-requests", json=request,
+        headers={"Idempotency-Key": idempotency_key, **_for_client(client_address)},
     )
 
 

@@ -96,7 +96,7 @@ def identity_request(tracker: Tracker) -> Dict[str, str]:
 class IdentityRequestAction(Action, ABC):
     """Sends the collected identity to one backend endpoint and reports back."""
 
-    send: Callable[[Dict[str, str]], Awaitable[None]]
+    send: Callable[[Dict[str, str], Optional[str]], Awaitable[None]]
     done_message: Text
     retry_intent: Text  # starts the same form again, with the answers kept
 
@@ -111,7 +111,7 @@ class IdentityRequestAction(Action, ABC):
         if tracker.get_slot("identity_confirmed") is not True:
             return clear
         try:
-            await self.send(identity_request(tracker))
+            await self.send(identity_request(tracker), backend_client.client_address_of(tracker.events))
         except backend_client.RateLimited:
             say(dispatcher, "too_many_attempts", support_phone=MYCHART_PHONE)
             return clear

@@ -236,7 +236,8 @@ class SubmitSiteRequest(Action):
             return clear  # the form already told the user why nothing was submitted
         try:
             created = await backend_client.open_site_request(
-                site_request_body(tracker), tracker.get_slot("site_request_idempotency_key")
+                site_request_body(tracker), tracker.get_slot("site_request_idempotency_key"),
+                backend_client.client_address_of(tracker.events),
             )
         except (backend_client.BackendUnavailable, backend_client.RateLimited):
             say(dispatcher, "site_request_unavailable")

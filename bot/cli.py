@@ -263,6 +263,8 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
         "SMTP_HOST": "",
         "BACKEND_DEMO_PORTAL": "true",  # the lockout tests sign in through the demo portal
+        # Tests and benchmarks pose as many chat users, each from its own (forwarded) address.
+        "TRUSTED_PROXIES": "127.0.0.1",
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db")

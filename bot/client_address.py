@@ -3,12 +3,16 @@
 A client can write any X-Forwarded-For header it likes; only a proxy we run may be
 believed. So the header counts only when the peer is one of TRUSTED_PROXIES, and
 then only the entries that proxies of ours appended (read from the right).
-Shared by the Rasa channels and the backend, so it imports neither.
+Shared by the Rasa channels, the actions and the backend, so it imports none of them.
 """
 import ipaddress
 from typing import Iterable, Optional, Tuple
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Where the channels put the address in a message's metadata (any value the client sent is replaced) ...
+METADATA_KEY = "client_address"
+# ... and the header in which the action server passes it on to the backend.
+HEADER = "X-Client-Address"
 
 
 def trusted_proxies(setting: Optional[str]) -> Tuple[Network, ...]:

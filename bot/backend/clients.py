@@ -9,9 +9,8 @@ from aiohttp import web
 from bot.backend.auth import ADMIN, ACTIONS, actor
 from bot.backend.errors import ApiError
 from bot.backend.routes.common import settings_of
+from bot.client_address import HEADER as CLIENT_ADDRESS_HEADER
 from bot.client_address import client_address, parse_address
-
-CLIENT_ADDRESS_HEADER = "X-Client-Address"
 
 
 def forwarded_client(request: web.Request) -> str:

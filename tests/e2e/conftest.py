@@ -4,11 +4,12 @@ Started once per test session through the same `Stack` that `make run`
 uses, with its own ports, tokens and SQLite files.
 """
 import json
+import random
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -30,11 +31,15 @@ class Chat:
     def __init__(self, stack: Stack):
         self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
         self.sender = f"test-{uuid.uuid4().hex[:10]}"
+        # Each chat comes from an address of its own, forwarded as by a proxy (the stack trusts
+        # 127.0.0.1 as one), so the backend's per-address limits do not add up across tests.
+        self.client_address = f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}"
 
-    def say(self, message: str) -> str:
+    def say(self, message: str, metadata: Optional[Dict] = None) -> str:
+        body = {"sender": self.sender, "message": message, **({"metadata": metadata} if metadata else {})}
         request = urllib.request.Request(
-            self.url, data=json.dumps({"sender": self.sender, "message": message}).encode(),
-            headers={"Content-Type": "application/json"},
+            self.url, data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": self.client_address},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             replies: List[Dict] = json.loads(response.read() or b"[]")

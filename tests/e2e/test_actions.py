@@ -1,25 +1,34 @@
 """The action server against the real backend, driven with tracker JSON like Rasa sends."""
 import json
+import random
 import urllib.request
 import uuid
+from typing import Optional
 
 import yaml
 
 from bot.cli import ROOT
+from bot.facts import phone
 from tests.e2e.conftest import outbox
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
 def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
-               just_set: tuple = ()) -> dict:
-    """Run one action; `just_set` names the slots the latest message filled (to validate)."""
+               just_set: tuple = (), client_address: Optional[str] = "__new__") -> dict:
+    """Run one action; `just_set` names the slots the latest message filled (to validate).
+
+    The latest user message carries the client address in its metadata, as the channels record it
+    (a new one per call unless given; None for a channel that records none)."""
+    if client_address == "__new__":
+        client_address = f"198.19.{random.randint(0, 255)}.{random.randint(1, 254)}"
     message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
+    metadata = {"client_address": client_address} if client_address else {}
     tracker = {
         "sender_id": f"actions-{uuid.uuid4().hex[:8]}",
         "slots": slots,
         "latest_message": message,
-        "events": [{"event": "user", "text": text, "parse_data": message}]
+        "events": [{"event": "user", "text": text, "parse_data": message, "metadata": metadata}]
         + [{"event": "slot", "name": name, "value": slots[name]} for name in just_set],
         "active_loop": {},
         "latest_action_name": "action_listen",
@@ -49,6 +58,14 @@ def test_reissue_action_queues_a_code_and_forgets_the_identity(stack, new_patien
     assert "If the details match our records" in texts(result)
     assert {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}["full_name"] is None
     assert len(outbox(backend, patient["email"])) == 1
+
+
+def test_reissue_action_without_a_client_address_sends_nothing_and_gives_the_number(stack, new_patient, backend):
+    """The backend limits identity checks per client address and refuses them without one."""
+    patient = new_patient()
+    result = run_action(stack, "action_reissue_access_code", identity_slots(patient), client_address=None)
+    assert "If the details match our records" not in texts(result) and phone("mychart") in texts(result)
+    assert outbox(backend, patient["email"]) == []
 
 
 def test_reissue_action_without_confirmation_sends_nothing(stack, new_patient, backend):

@@ -100,6 +100,17 @@ def test_slots_set_from_outside_cannot_skip_the_backend_check(stack, backend, ne
     assert outbox(backend, wrong_email) == []
 
 
+def test_the_channel_records_the_client_address_over_any_the_client_sends(chat, stack):
+    """What the backend limits identity checks by is the address the channel saw, not what a client says."""
+    chat.say("hello", metadata={"client_address": "203.0.113.7", "topic": "kept"})
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/conversations/{chat.sender}/tracker?token={stack.env['RASA_TOKEN']}")
+    with urllib.request.urlopen(request, timeout=15) as response:
+        events = json.loads(response.read())["events"]
+    metadata = next(e for e in events if e["event"] == "user")["metadata"]
+    assert (metadata["client_address"], metadata["topic"]) == (chat.client_address, "kept")
+
+
 def test_lockout_then_reset_unlocks(chat, new_patient, backend, stack):
     patient = new_patient(password="Original-pass-1")
     for _ in range(5):
