@@ -266,7 +266,8 @@ class Api:
         assert reply.status == 200, reply.body
         return reply.body["messages"]
 
-    async def site_request(self, key: Optional[str] = None, **fields) -> Reply:
+    async def site_request(self, key: Optional[str] = None, headers: Optional[Dict[str, str]] = None,
+                           **fields) -> Reply:
         uid = unique()
         body = {
             "facility": f"Prairie Test Clinic {uid}",
@@ -278,7 +279,7 @@ class Api:
             **fields,
         }
         return await self.post("/site-requests", body, token="actions",
-                               headers={"Idempotency-Key": key or f"key-{uid}"})
+                               headers={"Idempotency-Key": key or f"key-{uid}", **(headers or {})})
 
 
 @pytest_asyncio.fixture

@@ -1,10 +1,13 @@
-"""Avera System Link site requests: validation, idempotency, and the way from request to decision."""
+"""Avera System Link site requests: validation, idempotency, the way from request to decision, and
+what keeps the form from being a phishing relay (limits, quoted requester text, expiring links)."""
 import asyncio
 import urllib.parse
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
 
+from bot.backend.services.site_requests import REQUESTS_PER_CLIENT, REQUESTS_PER_RECIPIENT
 from bot.facts import facts
 
 pytestmark = pytest.mark.asyncio
@@ -196,3 +199,56 @@ async def test_unknown_references_are_a_404(api):
     assert (await api.post("/site-requests/SR-NOSUCH00/decision", {"approve": True})).status == 404
     reply = await api.call("POST", "/site-requests/SR-NOSUCH00/agreement?token=x", token=None, data=upload(PDF))
     assert reply.status == 404
+
+
+async def test_site_requests_are_limited_per_recipient_address(api):
+    """The form cannot be used to flood one mailbox with mail in the System Link sender's name."""
+    victim = f"victim.{api.unique()}@example.org"
+    for _ in range(REQUESTS_PER_RECIPIENT.max_hits):
+        api.client_address = api.new_client_address()
+        assert (await api.site_request(requester_email=victim)).status == 201
+    api.client_address = api.new_client_address()
+    refused = await api.site_request(requester_email=victim)
+    assert refused.status == 429 and refused.body["error"]["code"] == "too_many_requests"
+    assert len(await api.outbox(victim)) == 2 * REQUESTS_PER_RECIPIENT.max_hits  # confirmation + agreement each
+
+
+async def test_site_requests_are_limited_per_client_address(api):
+    for _ in range(REQUESTS_PER_CLIENT.max_hits):
+        assert (await api.site_request()).status == 201
+    assert (await api.site_request()).status == 429
+    api.client_address = api.new_client_address()
+    assert (await api.site_request()).status == 201
+
+
+async def test_site_requests_need_the_client_address(api):
+    reply = await api.site_request(headers={"X-Client-Address": "not an address"})
+    assert reply.status == 400 and reply.body["error"]["code"] == "client_address_required"
+
+
+async def test_requester_text_is_quoted_as_theirs_not_written_as_ours(api):
+    requester = f"requester.{api.unique()}@example.org"
+    lure = f"Your Avera account is suspended, call 1-900-555-0100 now {api.unique()}"
+    assert (await api.site_request(facility=lure, requester_email=requester)).status == 201
+    for message in await api.outbox(requester):
+        body = message["body"]
+        assert body.count(lure) == 1 and f'entered as "{lure}"' in body
+        assert "quoted as the requester typed it" in body and "did not write" in body
+
+
+async def test_email_links_expire_with_a_clear_410(api, db):
+    requester = f"requester.{api.unique()}@example.org"
+    reference = (await api.site_request(requester_email=requester)).body["reference"]
+    sent = await mails(api, requester)
+    assert "work for 7 days" in sent["confirm"]["body"]
+    await db.execute("UPDATE site_requests SET created_at = :t WHERE reference = :r",
+                     t=datetime.utcnow() - timedelta(days=8), r=reference)
+    confirm = await api.get(f"/site-requests/confirm?token={api.link_token(sent['confirm']['body'], CONFIRM_PATH)}",
+                            token=None)
+    agreement_path = f"/api/v1/site-requests/{reference}/agreement"
+    agreement = await api.get(
+        f"/site-requests/{reference}/agreement?token={api.link_token(sent['agreement']['body'], agreement_path)}",
+        token=None)
+    for reply in (confirm, agreement):
+        assert reply.status == 410 and reply.body["error"]["code"] == "link_expired"
+        assert "expired" in reply.body["error"]["message"] and "new site request" in reply.body["error"]["message"]

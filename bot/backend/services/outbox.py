@@ -81,6 +81,7 @@ async def list_messages(session: AsyncSession, to: Optional[str]) -> List[dict]:
             "subject": m.subject,
             "body": m.body,
             "status": m.status,
+            "error": m.last_error,
             "attempts": m.attempts,
             "created_at": utc_text(m.created_at),
             "sent_at": utc_text(m.sent_at) if m.sent_at else None,
