@@ -1,4 +1,6 @@
-"""Running the backend: health, migrations, restarts and signals, logs without personal data."""
+"""Running the backend: its own environment, health, migrations, restarts and signals, logs without
+personal data, and no silent skips of the PostgreSQL cases in CI."""
+import os
 import re
 import signal
 import socket
@@ -6,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
+import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -102,3 +106,33 @@ async def test_health_is_503_once_the_database_is_gone(own_postgres_url, start_b
                                            "email": "a.b@example.org", "zip": "57104"})
     assert created.status == 503 and created.body["error"]["code"] == "unavailable"
     assert "Traceback" not in server.log_once_it_has("POST /api/v1/patients 503")
+
+
+async def test_the_backend_serves_on_current_aiohttp_and_sqlalchemy_2_without_rasa(api):
+    """Its own environment: aiohttp with the request-smuggling fixes (3.10.11+), SQLAlchemy 2, no Rasa."""
+    reply = await api.get("/healthz", token=None)
+    served_by = reply.headers.get("Server", "")
+    assert f"aiohttp/{aiohttp.__version__}" in served_by
+    assert tuple(int(part) for part in aiohttp.__version__.split(".")[:3]) >= (3, 10, 11)
+    assert sqlalchemy.__version__.startswith("2.")
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, bot.backend.app, bot.backend.__main__; "
+                               "print(sorted({m.split('.')[0] for m in sys.modules} & {'rasa', 'rasa_sdk', 'actions'}))"],
+        cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=60)
+    assert imported.stdout.strip() == "[]", imported.stderr
+
+
+async def test_postgresql_tests_fail_rather_than_skip_in_ci():
+    """No silent skips: with CI set and no PostgreSQL, a test that needs it fails (locally it skips)."""
+    test = "tests/backend/test_backend_operations.py::test_health_reports_the_database[postgresql]"
+    unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+    outcomes = {}
+    for ci in ("", "1"):
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "CI": ci, "BACKEND_TEST_POSTGRES_DSN": unreachable}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", test],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+        outcomes[ci] = (done.returncode, done.stdout)
+    skipped_code, skipped_output = outcomes[""]
+    assert skipped_code == 0 and "SKIPPED" in skipped_output and "unreachable" in skipped_output
+    failed_code, failed_output = outcomes["1"]
+    assert failed_code != 0 and "CI must test on PostgreSQL" in failed_output
