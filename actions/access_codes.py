@@ -13,6 +13,7 @@ class ValidateAccessCodeReissueForm(IdentityFormValidation):
 class ReissueAccessCode(IdentityRequestAction):
     send = staticmethod(backend_client.reissue_access_code)
     done_message = "access_code_reissued"
+    phone_contact_message = "access_code_no_text_message"
     retry_intent = "request_access_code"
 
     def name(self) -> Text:

@@ -98,6 +98,8 @@ class IdentityRequestAction(Action, ABC):
 
     send: Callable[[Dict[str, str], Optional[str]], Awaitable[None]]
     done_message: Text
+    # Said after done_message when the contact given was a phone number: SMS is not configured.
+    phone_contact_message: Optional[Text] = None
     retry_intent: Text  # starts the same form again, with the answers kept
 
     @abstractmethod
@@ -129,4 +131,6 @@ class IdentityRequestAction(Action, ABC):
             support_phone=MYCHART_PHONE,
             reset_minutes=facts()["login"]["reset_link_valid_minutes"],
         )
+        if self.phone_contact_message and "@" not in tracker.get_slot("contact_on_file"):
+            say(dispatcher, self.phone_contact_message, support_phone=MYCHART_PHONE)
         return clear

@@ -68,6 +68,13 @@ def test_reissue_action_without_a_client_address_sends_nothing_and_gives_the_num
     assert outbox(backend, patient["email"]) == []
 
 
+def test_a_phone_contact_hears_that_text_messages_cannot_be_sent(stack, new_patient, backend):
+    patient = new_patient()
+    result = run_action(stack, "action_reissue_access_code", identity_slots(patient, contact_on_file="6055550142"))
+    assert "If the details match our records" in texts(result)
+    assert "cannot send text messages" in texts(result) and phone("mychart") in texts(result)
+
+
 def test_reissue_action_without_confirmation_sends_nothing(stack, new_patient, backend):
     patient = new_patient()
     run_action(stack, "action_reissue_access_code", identity_slots(patient, identity_confirmed=None))
