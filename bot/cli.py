@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
+
+from bot import review_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -104,11 +107,12 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def write_endpoints(path: Path, action_url: str, tracker_db: Path) -> Path:
+def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Path) -> Path:
     """An endpoints file like endpoints.yml for a stack on other ports/files (tests, benchmarks)."""
     text = (ROOT / "endpoints.yml").read_text()
     text = text.replace("http://127.0.0.1:5055/webhook", action_url)
     text = text.replace('"var/tracker.db"', json.dumps(str(tracker_db)))
+    text = text.replace('"var/backend.db"', json.dumps(str(backend_db)))
     path.write_text(text)
     return path
 
@@ -246,7 +250,12 @@ def free_port() -> int:
 def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
     """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
+    training_copy = work / "checkout"
+    shutil.copytree(ROOT / "data", training_copy / "data")
+    shutil.copy(ROOT / "domain.yml", training_copy / "domain.yml")
     env = child_env({
+        "BACKEND_TRAINING_DATA_DIR": str(training_copy),
+        "BACKEND_EVENT_FEED": "sql",
         "BACKEND_ADMIN_TOKEN": new_secret(),
         "BACKEND_ACTIONS_TOKEN": new_secret(),
         "BACKEND_SECRET_KEY": new_secret(),
@@ -256,7 +265,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
         "SMTP_HOST": "",
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
-                                work / "tracker.db")
+                                work / "tracker.db", work / "backend.db")
     return Stack(model, ports, endpoints, env, work / "logs", speed_ups)
 
 
@@ -312,6 +321,12 @@ def cmd_check_nlu(args: argparse.Namespace) -> int:
         print(f"{intent:42s} {row['precision']:9.3f} {row['recall']:7.3f} {row['f1-score']:6.3f} {row['support']:4d}")
     macro = report["macro avg"]["f1-score"]
     print(f"\nmacro F1 on the held-out NLU test set: {macro:.4f} (required: {args.min_f1})")
+    if args.previous and Path(args.previous).exists():
+        before = json.loads(Path(args.previous).read_text())
+        worse = [f"{intent} {before[intent]['f1-score']:.3f} -> {row['f1-score']:.3f}"
+                 for intent, row in sorted(rows.items())
+                 if intent in before and row["f1-score"] < before[intent]["f1-score"] - 1e-9]
+        print("intents worse than the last run: " + ("; ".join(worse) if worse else "none"))
     return 0 if macro >= args.min_f1 else 1
 
 
@@ -325,6 +340,8 @@ def main() -> int:
     check = commands.add_parser("check-nlu", help="check an intent_report.json")
     check.add_argument("report")
     check.add_argument("--min-f1", type=float, default=0.95)
+    check.add_argument("--previous", help="an earlier intent_report.json: name the intents that got worse")
+    review_cli.add_commands(commands)
     args = parser.parse_args()
     if args.command == "env":
         ensure_env_file()
@@ -335,6 +352,10 @@ def main() -> int:
         return 0
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "review":
+        return review_cli.review(args, child_env())
+    if args.command == "report":
+        return review_cli.report(args, child_env())
     return cmd_check_nlu(args)
 
 

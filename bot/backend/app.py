@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.backend.appkeys import DB, OPENAPI, READY, SETTINGS
 from bot.backend.db import Database, is_unavailable
 from bot.backend.errors import ApiError, error_middleware
+from bot.backend.event_feed import follow
 from bot.backend.routes import API_PREFIX, add_api_routes
 from bot.backend.routes.openapi import load_openapi
 from bot.backend.seed import seed_demo_data
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> web.Application:
     add_api_routes(app)
     app.cleanup_ctx.append(database_lifecycle)
     app.cleanup_ctx.append(outbox_delivery)
+    app.cleanup_ctx.append(event_feed)
     return app
 
 
@@ -95,3 +97,21 @@ async def outbox_delivery(app: web.Application) -> AsyncIterator[None]:
     sender.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sender
+
+
+async def event_feed(app: web.Application) -> AsyncIterator[None]:
+    """Follow Rasa's event stream for the review inbox and analytics, when one is configured."""
+    settings = app[SETTINGS]
+    if not settings.event_feed:
+        yield
+        return
+
+    async def run() -> None:
+        await app[READY].wait()
+        await follow(app[DB], settings)
+
+    feed = asyncio.create_task(run())
+    yield
+    feed.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await feed

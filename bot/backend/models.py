@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -41,6 +42,8 @@ OUTBOX_CHANNELS = ("email", "sms")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
 AUDIT_ACTORS = ("admin", "actions", "public", "system")
 ESCALATION_STATUSES = ("queued", "claimed", "resolved")
+REVIEW_STATUSES = ("open", "example_added", "out_of_scope")
+FORM_OUTCOMES = ("completed", "abandoned")
 
 
 def utcnow() -> datetime:
@@ -214,3 +217,63 @@ class AuditEntry(Base):
     object_type = Column(String(32))
     object_id = Column(String(64))
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ReviewConversation(Base):
+    """One conversation as the event feed saw it: counts for analytics, state for masking."""
+
+    __tablename__ = "review_conversations"
+    sender_id = Column(String(200), primary_key=True)
+    channel = Column(String(32))
+    started_at = Column(DateTime, nullable=False, index=True)
+    last_event_at = Column(DateTime, nullable=False)
+    handed_off = Column(Boolean, nullable=False, default=False)
+    active_form = Column(String(64))  # the form running now: its answers are masked
+    ended_form_run_id = Column(Integer)  # a form that just ended, until we know whether it delivered
+    last_turn_id = Column(Integer)
+    last_event_key = Column(String(64))  # a redelivered last event is recognised and skipped
+
+
+class ReviewTurn(Base):
+    """One user message and what became of it; answers given inside forms are stored masked."""
+
+    __tablename__ = "review_turns"
+    __table_args__ = (_one_of("review_status", REVIEW_STATUSES),)
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)  # a redelivered event adds nothing
+    sender_id = Column(String(200), nullable=False, index=True)
+    channel = Column(String(32))
+    created_at = Column(DateTime, nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    masked = Column(Boolean, nullable=False, default=False)
+    reply = Column(Text)  # what the bot answered (masked like the message inside a form)
+    intent = Column(String(100))  # the best real intent, also when the fallback took the turn
+    confidence = Column(Float)
+    fell_back = Column(Boolean, nullable=False, default=False)
+    followed_by_complaint = Column(Boolean, nullable=False, default=False)
+    followed_by_handoff = Column(Boolean, nullable=False, default=False)
+    next_intent = Column(String(100))  # what the user's next message was understood as
+    review_status = Column(String(16), nullable=False, default="open")
+    reviewed_intent = Column(String(100))
+
+
+class FormRun(Base):
+    """A form (access code, reset, site request...) from start to its outcome."""
+
+    __tablename__ = "form_runs"
+    __table_args__ = (_one_of("outcome", FORM_OUTCOMES),)
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)
+    sender_id = Column(String(200), nullable=False, index=True)
+    form = Column(String(64), nullable=False)
+    started_at = Column(DateTime, nullable=False, index=True)
+    ended_at = Column(DateTime)
+    outcome = Column(String(16))  # None while it runs
+
+
+class EventFeedPosition(Base):
+    """How far the consumer has read the SQL event broker's table (one row)."""
+
+    __tablename__ = "event_feed_position"
+    id = Column(Integer, primary_key=True)
+    last_event_id = Column(Integer, nullable=False, default=0)

@@ -38,6 +38,13 @@ class Settings:
     smtp_starttls: bool
     outbox_poll_seconds: float
     outbox_retry_seconds: float
+    # Rasa's event stream for the review inbox and analytics: "" (off), "sql" or "rabbitmq"
+    event_feed: str = ""
+    event_feed_url: str = ""
+    event_feed_queue: str = "avera_events"
+    event_feed_poll_seconds: float = 0.5
+    # The checkout whose data/nlu/*.yml the review inbox writes training examples into
+    training_data_dir: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -69,6 +76,11 @@ class Settings:
             smtp_starttls=env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "on"),
             outbox_poll_seconds=_number(env, "BACKEND_OUTBOX_POLL_SECONDS", 1.0, float),
             outbox_retry_seconds=_number(env, "BACKEND_OUTBOX_RETRY_SECONDS", 30.0, float),
+            event_feed=_event_feed(env),
+            event_feed_url=env.get("BACKEND_EVENT_FEED_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            event_feed_queue=env.get("BACKEND_EVENT_FEED_QUEUE") or "avera_events",
+            event_feed_poll_seconds=_number(env, "BACKEND_EVENT_FEED_POLL_SECONDS", 0.5, float),
+            training_data_dir=env.get("BACKEND_TRAINING_DATA_DIR") or None,
         )
 
 
@@ -77,6 +89,13 @@ def async_database_url(url: str) -> str:
     parsed = make_url(url)
     driver = ASYNC_DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def _event_feed(env: Mapping[str, str]) -> str:
+    feed = env.get("BACKEND_EVENT_FEED", "").strip().lower()
+    if feed not in ("", "sql", "rabbitmq"):
+        raise SettingsError(f"BACKEND_EVENT_FEED must be empty, sql or rabbitmq, not {feed!r}")
+    return feed
 
 
 def _number(env: Mapping[str, str], name: str, default, kind):

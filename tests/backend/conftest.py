@@ -331,3 +331,17 @@ async def db(backend: BackendProcess) -> Db:
     database = Db(backend.database_url)
     yield database
     await database.engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def db_for():
+    """Direct SQL on the database of a backend a test started itself."""
+    opened: List[Db] = []
+
+    def open_for(server: BackendProcess) -> Db:
+        opened.append(Db(server.database_url))
+        return opened[-1]
+
+    yield open_for
+    for database in opened:
+        await database.engine.dispose()

@@ -14,12 +14,13 @@ from bot.backend.routes import (
     openapi,
     outbox,
     patients,
+    review,
     site_requests,
     sites,
 )
 
 API_PREFIX = "/api/v1"
-MODULES = (health, openapi, patients, access_codes, accounts, attachments, sites, site_requests, outbox)
+MODULES = (health, openapi, patients, access_codes, accounts, attachments, sites, site_requests, outbox, review)
 
 
 def add_api_routes(app: web.Application) -> None:
