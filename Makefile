@@ -13,11 +13,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 MODEL = $$(ls models/avera-*.tar.gz)
 
-.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock clean
+.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock clean check
 
 help:
 	@echo "make run    set up, train if needed and start the help desk"
 	@echo "make test   set up, validate, train and run every test"
+	@echo "make check  is my change to the bot safe? (trainers; one line at the end)"
 
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 runs on 3.10 only)."; exit 1; }
@@ -51,6 +52,10 @@ test-nlu: train
 
 test-python: train
 	$(PY) -m pytest
+
+# For trainers: validation, training, stories, NLU report (intents that got worse named); ends with one line.
+check: install
+	@$(PY) -m bot.cli check
 
 # The shared FAQ evaluation against a running `make run` (another terminal).
 eval: install

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot import review_cli
+import yaml
+
+from bot import review_cli, safety_check
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -107,13 +109,14 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Path) -> Path:
+def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Path,
+                    event_broker: Optional[Dict[str, object]] = None) -> Path:
     """An endpoints file like endpoints.yml for a stack on other ports/files (tests, benchmarks)."""
-    text = (ROOT / "endpoints.yml").read_text()
-    text = text.replace("http://127.0.0.1:5055/webhook", action_url)
-    text = text.replace('"var/tracker.db"', json.dumps(str(tracker_db)))
-    text = text.replace('"var/backend.db"', json.dumps(str(backend_db)))
-    path.write_text(text)
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = action_url
+    config["tracker_store"]["db"] = str(tracker_db)
+    config["event_broker"] = event_broker or {**config["event_broker"], "db": str(backend_db)}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -247,15 +250,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
-    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
+def rabbitmq_broker(queue: str) -> Dict[str, object]:
+    """Rasa's pika event broker on this machine's RabbitMQ (the scale profile's broker)."""
+    return {"type": "pika", "url": "127.0.0.1", "username": "guest", "password": "guest", "queues": [queue]}
+
+
+def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None) -> Stack:
+    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens.
+
+    Events go to the backend through its database, or through RabbitMQ when a queue is named.
+    """
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     training_copy = work / "checkout"
     shutil.copytree(ROOT / "data", training_copy / "data")
     shutil.copy(ROOT / "domain.yml", training_copy / "domain.yml")
     env = child_env({
         "BACKEND_TRAINING_DATA_DIR": str(training_copy),
-        "BACKEND_EVENT_FEED": "sql",
+        "BACKEND_EVENT_FEED": "rabbitmq" if rabbitmq_queue else "sql",
+        "BACKEND_EVENT_FEED_QUEUE": rabbitmq_queue or "",
         "BACKEND_ADMIN_TOKEN": new_secret(),
         "BACKEND_ACTIONS_TOKEN": new_secret(),
         "BACKEND_SECRET_KEY": new_secret(),
@@ -265,7 +277,8 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
         "SMTP_HOST": "",
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
-                                work / "tracker.db", work / "backend.db")
+                                work / "tracker.db", work / "backend.db",
+                                rabbitmq_broker(rabbitmq_queue) if rabbitmq_queue else None)
     return Stack(model, ports, endpoints, env, work / "logs", speed_ups)
 
 
@@ -341,6 +354,7 @@ def main() -> int:
     check.add_argument("report")
     check.add_argument("--min-f1", type=float, default=0.95)
     check.add_argument("--previous", help="an earlier intent_report.json: name the intents that got worse")
+    commands.add_parser("check", help="is a change to the bot safe? (make check)")
     review_cli.add_commands(commands)
     args = parser.parse_args()
     if args.command == "env":
@@ -352,6 +366,9 @@ def main() -> int:
         return 0
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "check":
+        ensure_env_file()
+        return safety_check.run(child_env(), lambda: str(model_path()))
     if args.command == "review":
         return review_cli.review(args, child_env())
     if args.command == "report":
