@@ -15,6 +15,8 @@ from bot.backend.routes.openapi import load_openapi
 from bot.backend.seed import seed_demo_data
 from bot.backend.services.outbox import OutboxSender
 from bot.backend.settings import Settings
+from bot.backend.web_security import security_headers_middleware
+from bot.web.routes import add_web_routes
 
 ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
 PREPARE_RETRY_SECONDS = 2.0
@@ -22,12 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, readiness_middleware])
+    app = web.Application(middlewares=[security_headers_middleware, error_middleware, readiness_middleware])
     app[SETTINGS] = settings
     app[DB] = Database(settings.database_url)
     app[READY] = asyncio.Event()
     app[OPENAPI] = load_openapi()
     add_api_routes(app)
+    add_web_routes(app)
     app.cleanup_ctx.append(database_lifecycle)
     app.cleanup_ctx.append(outbox_delivery)
     app.cleanup_ctx.append(event_feed)
