@@ -207,7 +207,7 @@ class Stack:
         self.rasa_url = f"http://127.0.0.1:{ports.rasa}"
         self.backend_url = backend_url
         self.actions_url = f"http://127.0.0.1:{ports.actions}"
-        common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend)}
+        common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend), "RASA_URL": self.rasa_url}
         self.services = [
             Service("backend", [str(BIN / "python"), "-m", "bot.backend"],
                     f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
@@ -309,6 +309,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Rasa HTTP API:  {stack.rasa_url} (token: RASA_TOKEN in .env)\n"
             f"  backend API:    {stack.backend_url}/api/v1 (OpenAPI: {stack.backend_url}/api/v1/openapi.json)\n"
             f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
+            f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "
+            "add agents with `.venv/bin/python -m bot.cli create-agent USERNAME --display-name NAME`)\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
@@ -324,6 +326,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+
+
+def read_new_password() -> str:
+    """From a prompt on a terminal, else the first line of stdin: never from the command line."""
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password for the new agent (12+ characters): ")
+        if getpass.getpass("Same password again: ") != password:
+            raise ValueError("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_create_agent(args: argparse.Namespace) -> int:
+    """Add a help-desk agent account to the backend's database (BACKEND_DATABASE_URL from .env)."""
+    import asyncio
+
+    from bot.backend.services.agents import create_agent_in
+    from bot.backend.settings import DEFAULT_DATABASE_URL, async_database_url
+
+    env = child_env()
+    os.chdir(ROOT)  # the default SQLite path is relative to the project
+    try:
+        password = read_new_password()
+        agent_id = asyncio.run(create_agent_in(
+            async_database_url(env.get("BACKEND_DATABASE_URL") or DEFAULT_DATABASE_URL),
+            args.username, args.display_name or args.username, password, args.roles.split(","),
+        ))
+    except ValueError as error:
+        print(f"create-agent: {error}", file=sys.stderr)
+        return 2
+    print(f"Agent {args.username!r} created (id {agent_id}); sign in at "
+          f"{env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/agent")
+    return 0
 
 
 def cmd_check_nlu(args: argparse.Namespace) -> int:
@@ -355,10 +392,16 @@ def main() -> int:
     check = commands.add_parser("check-nlu", help="check an intent_report.json")
     check.add_argument("report")
     check.add_argument("--min-f1", type=float, default=0.95)
+    agent = commands.add_parser("create-agent", help="add a help-desk agent (the password is prompted for)")
+    agent.add_argument("username")
+    agent.add_argument("--display-name", help="the name members see on replies (default: the username)")
+    agent.add_argument("--roles", default="agent", help="comma-separated: agent, trainer (default: agent)")
     check.add_argument("--previous", help="an earlier intent_report.json: name the intents that got worse")
     commands.add_parser("check", help="is a change to the bot safe? (make check)")
     review_cli.add_commands(commands)
     args = parser.parse_args()
+    if args.command == "create-agent":
+        return cmd_create_agent(args)
     if args.command == "env":
         ensure_env_file()
         return 0

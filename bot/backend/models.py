@@ -40,10 +40,12 @@ SITE_REQUEST_STATUSES = (
 )
 OUTBOX_CHANNELS = ("email", "sms")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
-AUDIT_ACTORS = ("admin", "actions", "public", "system")
+AUDIT_ACTORS = ("admin", "actions", "public", "system", "agent")
 ESCALATION_STATUSES = ("queued", "claimed", "resolved")
 REVIEW_STATUSES = ("open", "example_added", "out_of_scope")
 FORM_OUTCOMES = ("completed", "abandoned")
+ESCALATION_OUTCOMES = ("resolved", "handed_back")
+ESCALATION_MESSAGE_SENDERS = ("user", "agent", "system")
 
 
 def utcnow() -> datetime:
@@ -172,7 +174,11 @@ class SiteRequest(Base):
 
 
 class Escalation(Base):
-    """A conversation handed to a human agent (the endpoints come with the hand-off work)."""
+    """A conversation handed to a human agent: queued (waiting), claimed, resolved.
+
+    `transcript` is the conversation up to the hand-off (secrets masked); what is
+    said afterwards is in escalation_messages.
+    """
 
     __tablename__ = "escalations"
     __table_args__ = (_one_of("status", ESCALATION_STATUSES),)
@@ -185,6 +191,53 @@ class Escalation(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     claimed_at = Column(DateTime)
     resolved_at = Column(DateTime)
+    reference = Column(String(16), unique=True)  # what the member is told: HD-...
+    channel = Column(String(32))  # the Rasa channel the member wrote on (socketio, rest, slack...)
+    summary = Column(JSON)  # {topic, tried, answers}: never identity details
+    contact = Column(String(254))  # only what the member chose to give
+    claimed_by = Column(Integer, ForeignKey("agents.id"))
+    outcome = Column(String(16))  # resolved / handed_back
+    resolution_note = Column(Text)
+    user_left_at = Column(DateTime)
+    unclaimed_notice_at = Column(DateTime)  # when the member was told nobody is free yet
+
+
+class EscalationMessage(Base):
+    """One message of an escalated conversation after the hand-off, from the member, an agent or the system."""
+
+    __tablename__ = "escalation_messages"
+    __table_args__ = (_one_of("sender", ESCALATION_MESSAGE_SENDERS),)
+    id = Column(Integer, primary_key=True)
+    escalation_id = Column(Integer, ForeignKey("escalations.id"), nullable=False, index=True)
+    sender = Column(String(8), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+    text = Column(Text, nullable=False)
+    event_key = Column(String(80), unique=True)  # the Rasa event it came from: a retried delivery adds nothing
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Agent(Base):
+    """A help-desk agent (or trainer) who signs in to the backend's pages."""
+
+    __tablename__ = "agents"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(100), nullable=False, unique=True)  # lower case
+    display_name = Column(String(100), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    roles = Column(JSON, nullable=False)  # ["agent"], ["trainer"] or both
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AgentSession(Base):
+    """A signed-in browser, by the keyed hash of its cookie's token."""
+
+    __tablename__ = "agent_sessions"
+    token_hash = Column(String(64), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class OutboxMessage(Base):
@@ -216,6 +269,7 @@ class AuditEntry(Base):
     action = Column(String(64), nullable=False)
     object_type = Column(String(32))
     object_id = Column(String(64))
+    agent_id = Column(Integer)  # which agent, when actor is "agent"
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 

@@ -4,9 +4,10 @@ import hashlib
 import hmac
 import secrets
 
+import argon2
+
 # MyChart-style access code: three groups of five, without look-alikes (0/O, 1/I/L).
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
 def keyed_hash(secret_key: str, value: str) -> str:
@@ -28,16 +29,27 @@ def _b64(raw: bytes) -> str:
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    """Argon2id with argon2-cffi's current defaults (the one password hash of the backend)."""
+    return _ARGON2.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
-    _, n, r, p, salt, digest = stored.split("$")
-    candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
-    return hmac.compare_digest(candidate, base64.b64decode(digest))
+    """Check a password against an Argon2 hash, or an older scrypt one (rehash those after sign-in)."""
+    if stored.startswith("scrypt$"):
+        _, n, r, p, salt, digest = stored.split("$")
+        candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
+        return hmac.compare_digest(candidate, base64.b64decode(digest))
+    try:
+        return _ARGON2.verify(stored, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
 
 
-# Checked against when a username is unknown, so that both cases cost one scrypt.
+def password_needs_rehash(stored: str) -> bool:
+    """True for scrypt hashes and Argon2 hashes made with weaker parameters than today's."""
+    return stored.startswith("scrypt$") or _ARGON2.check_needs_rehash(stored)
+
+
+_ARGON2 = argon2.PasswordHasher()
+# Checked against when a username is unknown, so that both cases cost one hash.
 UNKNOWN_USER_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))

@@ -39,6 +39,12 @@ class Settings:
     smtp_starttls: bool
     outbox_poll_seconds: float
     outbox_retry_seconds: float
+    rasa_url: str
+    rasa_token: Optional[str]
+    agent_idle_minutes: float
+    agent_failed_logins_before_lock: int
+    agent_lock_minutes: float
+    handoff_unclaimed_seconds: float
     # Rasa's event stream for the review inbox and analytics: "" (off), "sql" or "rabbitmq"
     event_feed: str = ""
     event_feed_url: str = ""
@@ -78,12 +84,24 @@ class Settings:
             smtp_starttls=env.get("SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "on"),
             outbox_poll_seconds=_number(env, "BACKEND_OUTBOX_POLL_SECONDS", 1.0, float),
             outbox_retry_seconds=_number(env, "BACKEND_OUTBOX_RETRY_SECONDS", 30.0, float),
+            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN", "").strip() or None,
+            agent_idle_minutes=_number(env, "AGENT_IDLE_MINUTES", 30.0, float),
+            agent_failed_logins_before_lock=_number(env, "AGENT_FAILED_LOGINS_BEFORE_LOCK", 5, int),
+            agent_lock_minutes=_number(env, "AGENT_LOCK_MINUTES", 15.0, float),
+            handoff_unclaimed_seconds=_number(env, "HANDOFF_UNCLAIMED_SECONDS", 300.0, float),
             event_feed=_event_feed(env),
             event_feed_url=env.get("BACKEND_EVENT_FEED_URL", "amqp://guest:guest@127.0.0.1:5672/"),
             event_feed_queue=env.get("BACKEND_EVENT_FEED_QUEUE") or "avera_events",
             event_feed_poll_seconds=_number(env, "BACKEND_EVENT_FEED_POLL_SECONDS", 0.5, float),
             training_data_dir=env.get("BACKEND_TRAINING_DATA_DIR") or None,
         )
+
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag whenever the pages are served over https."""
+        return self.public_url.startswith("https://")
 
 
 def async_database_url(url: str) -> str:

@@ -69,6 +69,7 @@ class BackendProcess:
             BACKEND_ACTIONS_TOKEN=ACTIONS_TOKEN,
             BACKEND_SECRET_KEY=SECRET_KEY,
             BACKEND_PUBLIC_URL=self.url,
+            RASA_URL=f"http://127.0.0.1:{free_port()}",  # no Rasa there: agent replies answer 503
         )
         self.env.update(env)
         self.process: Optional[subprocess.Popen] = None

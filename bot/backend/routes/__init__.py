@@ -9,7 +9,9 @@ from aiohttp import web
 from bot.backend.routes import (
     access_codes,
     accounts,
+    agents,
     attachments,
+    escalations,
     health,
     openapi,
     outbox,
@@ -20,7 +22,8 @@ from bot.backend.routes import (
 )
 
 API_PREFIX = "/api/v1"
-MODULES = (health, openapi, patients, access_codes, accounts, attachments, sites, site_requests, outbox, review)
+MODULES = (health, openapi, patients, access_codes, accounts, attachments, sites, site_requests, outbox,
+           agents, escalations, review)
 
 
 def add_api_routes(app: web.Application) -> None:
