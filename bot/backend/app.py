@@ -20,6 +20,7 @@ from bot.backend.services.outbox import OutboxSender
 from bot.backend.settings import Settings
 from bot.backend.web_security import security_headers_middleware
 from bot.web.routes import add_web_routes
+from bot.web.trainer import add_trainer_routes
 
 ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
 PREPARE_RETRY_SECONDS = 2.0
@@ -37,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
     add_api_routes(app)
     add_web_routes(app)
     add_console_routes(app)
+    add_trainer_routes(app)
     app.cleanup_ctx.append(database_lifecycle)
     app.cleanup_ctx.append(outbox_delivery)
     app.cleanup_ctx.append(unclaimed_notices)

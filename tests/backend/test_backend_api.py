@@ -6,9 +6,7 @@ from bot.backend.settings import Settings
 
 pytestmark = pytest.mark.asyncio
 
-ADMIN_ONLY = [("POST", "/patients"), ("GET", "/outbox"), ("POST", "/site-requests/SR-X/decision"),
-              ("GET", "/review"), ("GET", "/review/intents"), ("GET", "/review/items/1"),
-              ("POST", "/review/items/1/example"), ("GET", "/analytics")]
+ADMIN_ONLY = [("POST", "/patients"), ("GET", "/outbox"), ("POST", "/site-requests/SR-X/decision")]
 ACTIONS = [("POST", "/access-codes/reissue"), ("POST", "/accounts/password-reset"),
            ("POST", "/accounts/username-reminder"), ("POST", "/attachments"), ("GET", "/sites?facility=x"),
            ("POST", "/site-requests"), ("GET", "/site-requests/SR-X")]

@@ -6,9 +6,12 @@ what the inbox, the analytics and the training-data files show.
 """
 import json
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 
+import aiohttp
 import pytest
 
 from bot.cli import ROOT
@@ -223,3 +226,68 @@ async def test_analytics_count_containment_hand_offs_and_forms(feed):
     assert figures["median_turns_to_resolution"] == 2
     assert (await feed.api.get("/analytics?from=2001-01-01&to=2001-01-31")).body["conversations"] == 0
     assert (await feed.api.get("/analytics?from=yesterday")).status == 422
+
+
+DEMO_TRAINER = ("demo.agent", "DemoAgent-2024!")  # bot/backend/demo_data.yml: roles agent and trainer
+AGENT_PASSWORD = "Plain-Agent-Password-7"
+
+
+def create_plain_agent(server) -> str:
+    """An agent without the trainer role, made with the operator's command."""
+    username = f"plain.{uuid.uuid4().hex[:6]}"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "create-agent", username, "--roles", "agent"],
+        input=AGENT_PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "BACKEND_DATABASE_URL": server.database_url,
+             "RASA_TELEMETRY_ENABLED": "false"},
+    )
+    assert done.returncode == 0, done.stderr
+    return username
+
+
+async def browser_signed_in(server, username: str, password: str):
+    """A cookie jar like a browser's, signed in through the console's sign-in."""
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with http.post(f"{server.url}/api/v1/agent/sign-in", json={"username": username, "password": password}) as reply:
+        assert reply.status == 200, await reply.text()
+        csrf = (await reply.json())["csrf_token"]
+    return http, csrf
+
+
+async def test_only_signed_in_trainers_see_the_inbox_and_analytics_and_forms_need_csrf(feed, http):
+    await feed.publish(Conversation().user("frobnicate my chart widget", "nlu_fallback", 0.2, real="mychart_about")
+                       .action("utter_ask_rephrase"))
+    await feed.applied()
+    base = feed.server.url
+    for path in ("/trainer", "/trainer/analytics", "/api/v1/review", "/api/v1/analytics"):
+        async with http.get(base + path) as reply:  # signed out
+            assert reply.status == 401
+            assert "frobnicate" not in await reply.text()
+
+    agent, _ = await browser_signed_in(feed.server, create_plain_agent(feed.server), AGENT_PASSWORD)
+    trainer, csrf = await browser_signed_in(feed.server, *DEMO_TRAINER)
+    try:
+        for path in ("/trainer", "/trainer/analytics", "/api/v1/review"):
+            async with agent.get(base + path) as reply:
+                assert reply.status == 403
+                assert "frobnicate" not in await reply.text()
+        async with trainer.get(base + "/trainer") as reply:
+            page = await reply.text()
+            assert reply.status == 200 and "frobnicate my chart widget" in page
+            assert "<script" not in page  # the inbox works without any script
+        async with trainer.get(base + "/trainer/analytics") as reply:
+            assert reply.status == 200 and "<svg" in await reply.text()
+        item = (await feed.inbox())[0]["items"][0]["id"]
+        topic_file = feed.checkout / "data" / "nlu" / "mychart.yml"
+        before = topic_file.read_text()
+        async with trainer.post(f"{base}/trainer/items/{item}", data={"intent": "mychart_about"},
+                                allow_redirects=False) as reply:
+            assert reply.status == 403  # no CSRF token in the form
+        assert topic_file.read_text() == before
+        async with trainer.post(f"{base}/trainer/items/{item}", allow_redirects=False,
+                                data={"intent": "mychart_about", "decision": "example", "csrf_token": csrf}) as reply:
+            assert reply.status == 303 and reply.headers["Location"].startswith("/trainer?done=Added")
+        assert "- frobnicate my chart widget\n" in topic_file.read_text()
+    finally:
+        await agent.close()
+        await trainer.close()

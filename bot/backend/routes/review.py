@@ -5,6 +5,7 @@ from typing import Optional, Tuple
 
 from aiohttp import web
 
+from bot.backend.agent_auth import agent_session
 from bot.backend.auth import ADMIN, allow
 from bot.backend.errors import FieldErrors
 from bot.backend.routes.common import db_of, settings_of
@@ -13,7 +14,18 @@ from bot.backend.training_data import TrainingData
 from bot.backend.validation import query_text, read_json
 
 DEFAULT_DAYS = 30
+TRAINER = "trainer"
 routes = web.RouteTableDef()
+
+
+def trainer_or_admin(handler):
+    """The admin token (bot.cli review/report), or a signed-in account with the trainer role."""
+    by_token, by_session = allow(ADMIN)(handler), agent_session(role=TRAINER)(handler)
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        return await (by_token if "Authorization" in request.headers else by_session)(request)
+
+    return checked
 
 
 def date_range(request: web.Request) -> Tuple[datetime, datetime]:
@@ -48,7 +60,7 @@ def item_id(request: web.Request) -> int:
 
 
 @routes.get("/review")
-@allow(ADMIN)
+@trainer_or_admin
 async def list_review_groups(request: web.Request) -> web.Response:
     start, end = date_range(request)
     async with db_of(request).transaction() as session:
@@ -57,14 +69,14 @@ async def list_review_groups(request: web.Request) -> web.Response:
 
 
 @routes.get("/review/intents")
-@allow(ADMIN)
+@trainer_or_admin
 async def list_intents(request: web.Request) -> web.Response:
     data = training_data(request)
     return web.json_response({"intents": data.intents() if data else []})
 
 
 @routes.get("/review/items/{item_id}")
-@allow(ADMIN)
+@trainer_or_admin
 async def review_item_context(request: web.Request) -> web.Response:
     async with db_of(request).transaction() as session:
         found = await review.context(session, item_id(request))
@@ -72,7 +84,7 @@ async def review_item_context(request: web.Request) -> web.Response:
 
 
 @routes.post("/review/items/{item_id}/example")
-@allow(ADMIN)
+@trainer_or_admin
 async def make_training_example(request: web.Request) -> web.Response:
     """Body {"intent": NAME}; NAME out_of_scope marks the message as out of scope."""
     body = await read_json(request)
@@ -85,7 +97,7 @@ async def make_training_example(request: web.Request) -> web.Response:
 
 
 @routes.get("/analytics")
-@allow(ADMIN)
+@trainer_or_admin
 async def read_analytics(request: web.Request) -> web.Response:
     start, end = date_range(request)
     async with db_of(request).transaction() as session:

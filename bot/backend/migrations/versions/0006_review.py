@@ -1,14 +1,14 @@
 """Tables the trainers' review inbox and analytics read, filled from Rasa's event stream.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
