@@ -19,7 +19,7 @@ from bot.backend.routes.review import TRAINER, date_range, training_data
 from bot.backend.services import agents, analytics, review
 from bot.web.pages import esc, paragraphs, render
 
-CHART_WIDTH, BAR_HEIGHT, LABEL_WIDTH = 560, 22, 200
+CHART_WIDTH, BAR_HEIGHT, LABEL_WIDTH, LABEL_CHARACTERS = 640, 22, 260, 30
 STYLESHEET = '<link rel="stylesheet" href="/static/trainer.css">\n'
 
 
@@ -112,7 +112,7 @@ def item_form(item: Dict, suggested: Optional[str], csrf: str) -> str:
 <label for="{field}">Intent</label>
 <input id="{field}" name="intent" list="intents" value="{esc(suggested or '')}" required>
 <button type="submit" name="decision" value="example">Add as example</button>
-<button type="submit" name="decision" value="out_of_scope">Out of scope</button>
+<button type="submit" name="decision" value="out_of_scope" formnovalidate>Out of scope</button>
 </form>"""
 
 
@@ -141,15 +141,17 @@ def bar_chart(title: str, rows: Sequence[Tuple[str, float]], unit: str = "") -> 
     """A horizontal bar chart (inline SVG, hidden from screen readers) and the same numbers as a table."""
     top = max((value for _, value in rows), default=0) or 1
     bars = "".join(
-        f'<text x="0" y="{i * BAR_HEIGHT + 15}" class="label">{esc(label[:28])}</text>'
+        f'<text x="0" y="{i * BAR_HEIGHT + 15}" class="label">{esc(label[:LABEL_CHARACTERS])}</text>'
         f'<rect x="{LABEL_WIDTH}" y="{i * BAR_HEIGHT + 3}" height="{BAR_HEIGHT - 6}" '
         f'width="{max(1, round((CHART_WIDTH - LABEL_WIDTH - 60) * value / top))}" class="bar"></rect>'
         f'<text x="{LABEL_WIDTH + 6 + round((CHART_WIDTH - LABEL_WIDTH - 60) * value / top)}" '
         f'y="{i * BAR_HEIGHT + 15}" class="value">{esc(format_value(value, unit))}</text>'
         for i, (label, value) in enumerate(rows))
+    if not rows:
+        return f"<section class=\"chart-block\"><h2>{esc(title)}</h2><p>No data in this period.</p></section>"
     svg = (f'<svg class="chart" aria-hidden="true" focusable="false" width="{CHART_WIDTH}" '
            f'height="{max(1, len(rows)) * BAR_HEIGHT}" viewBox="0 0 {CHART_WIDTH} {max(1, len(rows)) * BAR_HEIGHT}">'
-           f"{bars}</svg>") if rows else "<p>No data in this period.</p>"
+           f"{bars}</svg>")
     body = "".join(f"<tr><th scope=\"row\">{esc(label)}</th><td>{esc(format_value(value, unit))}</td></tr>"
                    for label, value in rows)
     return (f"<section class=\"chart-block\"><h2>{esc(title)}</h2>{svg}<table><caption class=\"visually-hidden\">"
@@ -174,7 +176,9 @@ async def analytics_page(request: web.Request, trainer: agents.SignedIn) -> web.
              ("Hand-off", figures["handoff_rate"])]
     forms: List[Tuple[str, float]] = []
     for form in figures["forms"]:
-        forms += [(f"{form['form']} completed", form["completed"]), (f"{form['form']} abandoned", form["abandoned"])]
+        name = form["form"].removesuffix("_form").replace("_", " ")
+        forms += [(f"{name}: {outcome.replace('_', ' ')}", form[outcome])
+                  for outcome in ("completed", "abandoned", "in_progress")]
     median = figures["median_turns_to_resolution"]
     content = "".join([
         nav("/trainer/analytics"), date_form("/trainer/analytics", start, end),
