@@ -18,11 +18,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 MODEL = $$(ls models/avera-*.tar.gz)
 
-.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock lock-backend clean
+.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock lock-backend clean check web browser
 
 help:
 	@echo "make run    set up, train if needed and start the help desk"
 	@echo "make test   set up, validate, train and run every test"
+	@echo "make check  is my change to the bot safe? (trainers; one line at the end)"
 
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 runs on 3.10 only)."; exit 1; }
@@ -47,7 +48,7 @@ train: env
 validate: install
 	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
 
-run: install
+run: install web
 	@$(PY) -m bot.cli run
 
 test: validate train test-stories test-nlu test-python
@@ -61,9 +62,29 @@ test-nlu: train
 	$(PY) -m bot.cli check-nlu results/nlu/intent_report.json --min-f1 0.95
 
 # The backend's tests run in the backend's venv, the rest (actions, Rasa, end to end) in Rasa's.
-test-python: train
+test-python: train web browser
 	$(PY) -m pytest --ignore=tests/backend
 	$(BACKEND_PY) -m pytest -rs tests/backend
+
+# For trainers: validation, training, stories, NLU report (intents that got worse named); ends with one line.
+check: install
+	@$(PY) -m bot.cli check
+
+# The chat widget's browser packages (package-lock.json), and the client file the page serves.
+WEB_VENDOR := bot/web/static/vendor/socket.io.min.js
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: apt-get install -y npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+$(WEB_VENDOR): node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+web: $(WEB_VENDOR)
+
+# The browser tests drive Debian's chromium (Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
 # The shared FAQ evaluation against a running `make run` (another terminal).
 eval: install

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
+
+import yaml
+
+from bot import review_cli, safety_check
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -106,12 +111,14 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def write_endpoints(path: Path, action_url: str, tracker_db: Path) -> Path:
+def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Path,
+                    event_broker: Optional[Dict[str, object]] = None) -> Path:
     """An endpoints file like endpoints.yml for a stack on other ports/files (tests, benchmarks)."""
-    text = (ROOT / "endpoints.yml").read_text()
-    text = text.replace("http://127.0.0.1:5055/webhook", action_url)
-    text = text.replace('"var/tracker.db"', json.dumps(str(tracker_db)))
-    path.write_text(text)
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = action_url
+    config["tracker_store"]["db"] = str(tracker_db)
+    config["event_broker"] = event_broker or {**config["event_broker"], "db": str(backend_db)}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -208,7 +215,7 @@ class Stack:
         self.rasa_url = f"http://127.0.0.1:{ports.rasa}"
         self.backend_url = backend_url
         self.actions_url = f"http://127.0.0.1:{ports.actions}"
-        common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend)}
+        common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend), "RASA_URL": self.rasa_url}
         self.services = [
             Service("backend", [str(backend_python()), "-m", "bot.backend"],
                     f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
@@ -251,23 +258,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
-    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
+def rabbitmq_broker(queue: str) -> Dict[str, object]:
+    """Rasa's pika event broker on this machine's RabbitMQ (the scale profile's broker)."""
+    return {"type": "pika", "url": "127.0.0.1", "username": "guest", "password": "guest", "queues": [queue]}
+
+
+def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None) -> Stack:
+    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens.
+
+    Events go to the backend through its database, or through RabbitMQ when a queue is named.
+    """
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
+    training_copy = work / "checkout"
+    shutil.copytree(ROOT / "data", training_copy / "data")
+    shutil.copy(ROOT / "domain.yml", training_copy / "domain.yml")
     env = child_env({
+        "BACKEND_TRAINING_DATA_DIR": str(training_copy),
+        "BACKEND_EVENT_FEED": "rabbitmq" if rabbitmq_queue else "sql",
+        "BACKEND_EVENT_FEED_QUEUE": rabbitmq_queue or "",
         "BACKEND_ADMIN_TOKEN": new_secret(),
         "BACKEND_ACTIONS_TOKEN": new_secret(),
         "BACKEND_SECRET_KEY": new_secret(),
         "RASA_TOKEN": new_secret(),
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
+        "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports.rasa}",
         "SMTP_HOST": "",
         "BACKEND_DEMO_PORTAL": "true",  # the lockout tests sign in through the demo portal
         # Tests and benchmarks pose as many chat users, each from its own (forwarded) address.
         "TRUSTED_PROXIES": "127.0.0.1",
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
-                                work / "tracker.db")
+                                work / "tracker.db", work / "backend.db",
+                                rabbitmq_broker(rabbitmq_queue) if rabbitmq_queue else None)
     return Stack(model, ports, endpoints, env, work / "logs", speed_ups)
 
 
@@ -290,12 +313,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.start()
         print(
             "\nThe Avera help desk is running:\n"
+            f"  web page with the chat: {env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/\n"
             f"  chat (REST):    curl -s {stack.rasa_url}/webhooks/rest/webhook "
             "-d '{\"sender\":\"me\",\"message\":\"hi\"}'\n"
             f"  chat (socket.io): {stack.rasa_url}/socket.io\n"
             f"  Rasa HTTP API:  {stack.rasa_url} (token: RASA_TOKEN in .env)\n"
             f"  backend API:    {stack.backend_url}/api/v1 (OpenAPI: {stack.backend_url}/api/v1/openapi.json)\n"
             f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
+            f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "
+            "add agents with `.venv/bin/python -m bot.cli create-agent USERNAME --display-name NAME`)\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
@@ -313,6 +339,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.stop()
 
 
+def read_new_password() -> str:
+    """From a prompt on a terminal, else the first line of stdin: never from the command line."""
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password for the new agent (12+ characters): ")
+        if getpass.getpass("Same password again: ") != password:
+            raise ValueError("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_create_agent(args: argparse.Namespace) -> int:
+    """Add a help-desk agent account to the backend's database (BACKEND_DATABASE_URL from .env)."""
+    import asyncio
+
+    from bot.backend.services.agents import create_agent_in
+    from bot.backend.settings import DEFAULT_DATABASE_URL, async_database_url
+
+    env = child_env()
+    os.chdir(ROOT)  # the default SQLite path is relative to the project
+    try:
+        password = read_new_password()
+        agent_id = asyncio.run(create_agent_in(
+            async_database_url(env.get("BACKEND_DATABASE_URL") or DEFAULT_DATABASE_URL),
+            args.username, args.display_name or args.username, password, args.roles.split(","),
+        ))
+    except ValueError as error:
+        print(f"create-agent: {error}", file=sys.stderr)
+        return 2
+    print(f"Agent {args.username!r} created (id {agent_id}); sign in at "
+          f"{env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/agent")
+    return 0
+
+
 def cmd_check_nlu(args: argparse.Namespace) -> int:
     """Print the held-out intent report and fail when macro F1 is below the bar."""
     report = json.loads(Path(args.report).read_text())
@@ -323,6 +384,12 @@ def cmd_check_nlu(args: argparse.Namespace) -> int:
         print(f"{intent:42s} {row['precision']:9.3f} {row['recall']:7.3f} {row['f1-score']:6.3f} {row['support']:4d}")
     macro = report["macro avg"]["f1-score"]
     print(f"\nmacro F1 on the held-out NLU test set: {macro:.4f} (required: {args.min_f1})")
+    if args.previous and Path(args.previous).exists():
+        before = json.loads(Path(args.previous).read_text())
+        worse = [f"{intent} {before[intent]['f1-score']:.3f} -> {row['f1-score']:.3f}"
+                 for intent, row in sorted(rows.items())
+                 if intent in before and row["f1-score"] < before[intent]["f1-score"] - 1e-9]
+        print("intents worse than the last run: " + ("; ".join(worse) if worse else "none"))
     return 0 if macro >= args.min_f1 else 1
 
 
@@ -336,7 +403,16 @@ def main() -> int:
     check = commands.add_parser("check-nlu", help="check an intent_report.json")
     check.add_argument("report")
     check.add_argument("--min-f1", type=float, default=0.95)
+    agent = commands.add_parser("create-agent", help="add a help-desk agent (the password is prompted for)")
+    agent.add_argument("username")
+    agent.add_argument("--display-name", help="the name members see on replies (default: the username)")
+    agent.add_argument("--roles", default="agent", help="comma-separated: agent, trainer (default: agent)")
+    check.add_argument("--previous", help="an earlier intent_report.json: name the intents that got worse")
+    commands.add_parser("check", help="is a change to the bot safe? (make check)")
+    review_cli.add_commands(commands)
     args = parser.parse_args()
+    if args.command == "create-agent":
+        return cmd_create_agent(args)
     if args.command == "env":
         ensure_env_file()
         return 0
@@ -346,6 +422,13 @@ def main() -> int:
         return 0
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "check":
+        ensure_env_file()
+        return safety_check.run(child_env(), lambda: str(model_path()))
+    if args.command == "review":
+        return review_cli.review(args, child_env())
+    if args.command == "report":
+        return review_cli.report(args, child_env())
     return cmd_check_nlu(args)
 
 

@@ -6,14 +6,21 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from bot.backend.appkeys import DB, OPENAPI, READY, SETTINGS
+from bot.backend.appkeys import DB, LIVE, OPENAPI, RASA, READY, SETTINGS
 from bot.backend.db import Database, is_unavailable
 from bot.backend.errors import ApiError, error_middleware
+from bot.backend.event_feed import follow
+from bot.backend.rasa_client import RasaClient
 from bot.backend.routes import API_PREFIX, add_api_routes
+from bot.backend.routes.agent_console import add_console_routes
 from bot.backend.routes.openapi import load_openapi
 from bot.backend.seed import seed_demo_data
+from bot.backend.services.escalations import LiveUpdates, notify_unclaimed
 from bot.backend.services.outbox import OutboxSender, scrub_bodies_forever
 from bot.backend.settings import Settings
+from bot.backend.web_security import security_headers_middleware
+from bot.web.routes import add_web_routes
+from bot.web.trainer import add_trainer_routes
 
 ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
 PREPARE_RETRY_SECONDS = 2.0
@@ -21,15 +28,22 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, readiness_middleware])
+    app = web.Application(middlewares=[security_headers_middleware, error_middleware, readiness_middleware])
     app[SETTINGS] = settings
     app[DB] = Database(settings.database_url)
     app[READY] = asyncio.Event()
     app[OPENAPI] = load_openapi()
+    app[LIVE] = LiveUpdates()
+    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
     add_api_routes(app)
+    add_web_routes(app)
+    add_console_routes(app)
+    add_trainer_routes(app)
     app.cleanup_ctx.append(database_lifecycle)
     app.cleanup_ctx.append(outbox_delivery)
     app.cleanup_ctx.append(outbox_scrubbing)
+    app.cleanup_ctx.append(unclaimed_notices)
+    app.cleanup_ctx.append(event_feed)
     return app
 
 
@@ -113,3 +127,42 @@ async def outbox_scrubbing(app: web.Application) -> AsyncIterator[None]:
     scrubber.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await scrubber
+
+
+async def event_feed(app: web.Application) -> AsyncIterator[None]:
+    """Follow Rasa's event stream for the review inbox and analytics, when one is configured."""
+    settings = app[SETTINGS]
+    if not settings.event_feed:
+        yield
+        return
+
+    async def run() -> None:
+        await app[READY].wait()
+        await follow(app[DB], settings)
+
+    feed = asyncio.create_task(run())
+    yield
+    feed.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await feed
+
+
+async def unclaimed_notices(app: web.Application) -> AsyncIterator[None]:
+    """Tell members whose escalation nobody claimed in HANDOFF_UNCLAIMED_SECONDS; close the Rasa client at exit."""
+    wait = app[SETTINGS].handoff_unclaimed_seconds
+
+    async def watch() -> None:
+        await app[READY].wait()
+        while True:
+            try:
+                await notify_unclaimed(app[DB], app[RASA], app[LIVE], wait)
+            except Exception:
+                log.exception("unclaimed-escalation check failed")
+            await asyncio.sleep(min(max(wait / 4, 0.2), 5.0))
+
+    watcher = asyncio.create_task(watch())
+    yield
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    await app[RASA].close()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -39,8 +40,12 @@ SITE_REQUEST_STATUSES = (
 )
 OUTBOX_CHANNELS = ("email", "sms")
 OUTBOX_STATUSES = ("queued", "sent", "failed")
-AUDIT_ACTORS = ("admin", "actions", "public", "system")
+AUDIT_ACTORS = ("admin", "actions", "public", "system", "agent")
 ESCALATION_STATUSES = ("queued", "claimed", "resolved")
+REVIEW_STATUSES = ("open", "example_added", "out_of_scope")
+FORM_OUTCOMES = ("completed", "abandoned")
+ESCALATION_OUTCOMES = ("resolved", "handed_back")
+ESCALATION_MESSAGE_SENDERS = ("user", "agent", "system")
 
 
 def utcnow() -> datetime:
@@ -175,7 +180,11 @@ class SiteRequest(Base):
 
 
 class Escalation(Base):
-    """A conversation handed to a human agent (the endpoints come with the hand-off work)."""
+    """A conversation handed to a human agent: queued (waiting), claimed, resolved.
+
+    `transcript` is the conversation up to the hand-off (secrets masked); what is
+    said afterwards is in escalation_messages.
+    """
 
     __tablename__ = "escalations"
     __table_args__ = (_one_of("status", ESCALATION_STATUSES),)
@@ -188,6 +197,53 @@ class Escalation(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     claimed_at = Column(DateTime)
     resolved_at = Column(DateTime)
+    reference = Column(String(16), unique=True)  # what the member is told: HD-...
+    channel = Column(String(32))  # the Rasa channel the member wrote on (socketio, rest, slack...)
+    summary = Column(JSON)  # {topic, tried, answers}: never identity details
+    contact = Column(String(254))  # only what the member chose to give
+    claimed_by = Column(Integer, ForeignKey("agents.id"))
+    outcome = Column(String(16))  # resolved / handed_back
+    resolution_note = Column(Text)
+    user_left_at = Column(DateTime)
+    unclaimed_notice_at = Column(DateTime)  # when the member was told nobody is free yet
+
+
+class EscalationMessage(Base):
+    """One message of an escalated conversation after the hand-off, from the member, an agent or the system."""
+
+    __tablename__ = "escalation_messages"
+    __table_args__ = (_one_of("sender", ESCALATION_MESSAGE_SENDERS),)
+    id = Column(Integer, primary_key=True)
+    escalation_id = Column(Integer, ForeignKey("escalations.id"), nullable=False, index=True)
+    sender = Column(String(8), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+    text = Column(Text, nullable=False)
+    event_key = Column(String(80), unique=True)  # the Rasa event it came from: a retried delivery adds nothing
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Agent(Base):
+    """A help-desk agent (or trainer) who signs in to the backend's pages."""
+
+    __tablename__ = "agents"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(100), nullable=False, unique=True)  # lower case
+    display_name = Column(String(100), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    roles = Column(JSON, nullable=False)  # ["agent"], ["trainer"] or both
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AgentSession(Base):
+    """A signed-in browser, by the keyed hash of its cookie's token."""
+
+    __tablename__ = "agent_sessions"
+    token_hash = Column(String(64), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class OutboxMessage(Base):
@@ -219,4 +275,65 @@ class AuditEntry(Base):
     action = Column(String(64), nullable=False)
     object_type = Column(String(32))
     object_id = Column(String(64))
+    agent_id = Column(Integer)  # which agent, when actor is "agent"
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ReviewConversation(Base):
+    """One conversation as the event feed saw it: counts for analytics, state for masking."""
+
+    __tablename__ = "review_conversations"
+    sender_id = Column(String(200), primary_key=True)
+    channel = Column(String(32))
+    started_at = Column(DateTime, nullable=False, index=True)
+    last_event_at = Column(DateTime, nullable=False)
+    handed_off = Column(Boolean, nullable=False, default=False)
+    active_form = Column(String(64))  # the form running now: its answers are masked
+    ended_form_run_id = Column(Integer)  # a form that just ended, until we know whether it delivered
+    last_turn_id = Column(Integer)
+    last_event_key = Column(String(64))  # a redelivered last event is recognised and skipped
+
+
+class ReviewTurn(Base):
+    """One user message and what became of it; answers given inside forms are stored masked."""
+
+    __tablename__ = "review_turns"
+    __table_args__ = (_one_of("review_status", REVIEW_STATUSES),)
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)  # a redelivered event adds nothing
+    sender_id = Column(String(200), nullable=False, index=True)
+    channel = Column(String(32))
+    created_at = Column(DateTime, nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    masked = Column(Boolean, nullable=False, default=False)
+    reply = Column(Text)  # what the bot answered (masked like the message inside a form)
+    intent = Column(String(100))  # the best real intent, also when the fallback took the turn
+    confidence = Column(Float)
+    fell_back = Column(Boolean, nullable=False, default=False)
+    followed_by_complaint = Column(Boolean, nullable=False, default=False)
+    followed_by_handoff = Column(Boolean, nullable=False, default=False)
+    next_intent = Column(String(100))  # what the user's next message was understood as
+    review_status = Column(String(16), nullable=False, default="open")
+    reviewed_intent = Column(String(100))
+
+
+class FormRun(Base):
+    """A form (access code, reset, site request...) from start to its outcome."""
+
+    __tablename__ = "form_runs"
+    __table_args__ = (_one_of("outcome", FORM_OUTCOMES),)
+    id = Column(Integer, primary_key=True)
+    event_key = Column(String(64), nullable=False, unique=True)
+    sender_id = Column(String(200), nullable=False, index=True)
+    form = Column(String(64), nullable=False)
+    started_at = Column(DateTime, nullable=False, index=True)
+    ended_at = Column(DateTime)
+    outcome = Column(String(16))  # None while it runs
+
+
+class EventFeedPosition(Base):
+    """How far the consumer has read the SQL event broker's table (one row)."""
+
+    __tablename__ = "event_feed_position"
+    id = Column(Integer, primary_key=True)
+    last_event_id = Column(Integer, nullable=False, default=0)

@@ -5,9 +5,11 @@ import hmac
 import secrets
 from typing import Tuple
 
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
+
 
 # MyChart-style access code: three groups of five, without look-alikes (0/O, 1/I/L).
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

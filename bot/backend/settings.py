@@ -31,6 +31,7 @@ class Settings:
     actions_token: str
     secret_key: str
     public_url: str
+    rasa_public_url: str  # the socket.io origin the chat page connects to (its CSP allows it)
     max_upload_bytes: int
     smtp_host: Optional[str]
     smtp_port: int
@@ -44,6 +45,19 @@ class Settings:
     link_valid_days: int
     demo_portal: bool
     trusted_proxies: Tuple[Network, ...]
+    rasa_url: str
+    rasa_token: Optional[str]
+    agent_idle_minutes: float
+    agent_failed_logins_before_lock: int
+    agent_lock_minutes: float
+    handoff_unclaimed_seconds: float
+    # Rasa's event stream for the review inbox and analytics: "" (off), "sql" or "rabbitmq"
+    event_feed: str = ""
+    event_feed_url: str = ""
+    event_feed_queue: str = "avera_events"
+    event_feed_poll_seconds: float = 0.5
+    # The checkout whose data/nlu/*.yml the review inbox writes training examples into
+    training_data_dir: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -73,6 +87,7 @@ class Settings:
             actions_token=env["BACKEND_ACTIONS_TOKEN"].strip(),
             secret_key=env["BACKEND_SECRET_KEY"].strip(),
             public_url=env.get("BACKEND_PUBLIC_URL", "http://localhost:8080").rstrip("/"),
+            rasa_public_url=env.get("RASA_PUBLIC_URL", "http://localhost:5005").rstrip("/"),
             max_upload_bytes=_number(env, "BACKEND_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, int),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=_number(env, "SMTP_PORT", 25, int),
@@ -86,7 +101,24 @@ class Settings:
             link_valid_days=_number(env, "BACKEND_LINK_VALID_DAYS", 7, int),
             demo_portal=_flag(env, "BACKEND_DEMO_PORTAL"),
             trusted_proxies=proxies,
+            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN", "").strip() or None,
+            agent_idle_minutes=_number(env, "AGENT_IDLE_MINUTES", 30.0, float),
+            agent_failed_logins_before_lock=_number(env, "AGENT_FAILED_LOGINS_BEFORE_LOCK", 5, int),
+            agent_lock_minutes=_number(env, "AGENT_LOCK_MINUTES", 15.0, float),
+            handoff_unclaimed_seconds=_number(env, "HANDOFF_UNCLAIMED_SECONDS", 300.0, float),
+            event_feed=_event_feed(env),
+            event_feed_url=env.get("BACKEND_EVENT_FEED_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            event_feed_queue=env.get("BACKEND_EVENT_FEED_QUEUE") or "avera_events",
+            event_feed_poll_seconds=_number(env, "BACKEND_EVENT_FEED_POLL_SECONDS", 0.5, float),
+            training_data_dir=env.get("BACKEND_TRAINING_DATA_DIR") or None,
         )
+
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag whenever the pages are served over https."""
+        return self.public_url.startswith("https://")
 
 
 def async_database_url(url: str) -> str:
@@ -98,6 +130,13 @@ def async_database_url(url: str) -> str:
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _event_feed(env: Mapping[str, str]) -> str:
+    feed = env.get("BACKEND_EVENT_FEED", "").strip().lower()
+    if feed not in ("", "sql", "rabbitmq"):
+        raise SettingsError(f"BACKEND_EVENT_FEED must be empty, sql or rabbitmq, not {feed!r}")
+    return feed
 
 
 def _number(env: Mapping[str, str], name: str, default, kind):

@@ -77,6 +77,7 @@ class BackendProcess:
             BACKEND_PUBLIC_URL=self.url,
             # Tests pose as many clients: the test process is the "proxy" that says which (X-Forwarded-For).
             TRUSTED_PROXIES="127.0.0.1",
+            RASA_URL=f"http://127.0.0.1:{free_port()}",  # no Rasa there: agent replies answer 503
         )
         self.env.update(env)
         self.process: Optional[subprocess.Popen] = None
@@ -350,3 +351,17 @@ async def db(backend: BackendProcess) -> Db:
     database = Db(backend.database_url)
     yield database
     await database.engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def db_for():
+    """Direct SQL on the database of a backend a test started itself."""
+    opened: List[Db] = []
+
+    def open_for(server: BackendProcess) -> Db:
+        opened.append(Db(server.database_url))
+        return opened[-1]
+
+    yield open_for
+    for database in opened:
+        await database.engine.dispose()

@@ -9,17 +9,21 @@ from aiohttp import web
 from bot.backend.routes import (
     access_codes,
     accounts,
+    agents,
     attachments,
+    escalations,
     health,
     openapi,
     outbox,
     patients,
+    review,
     site_requests,
     sites,
 )
 
 API_PREFIX = "/api/v1"
-MODULES = (health, openapi, patients, access_codes, accounts, attachments, sites, site_requests, outbox)
+MODULES = (health, openapi, patients, access_codes, accounts, attachments, sites, site_requests, outbox,
+           agents, escalations, review)
 
 
 def add_api_routes(app: web.Application) -> None:

@@ -1,0 +1,133 @@
+"""The trainers' review inbox and analytics, end to end: real conversations through Rasa,
+Rasa's event broker (SQL into the backend's database, or RabbitMQ), the backend's feed.
+
+Each broker gets a stack of its own, so the counts are exactly this script's.
+"""
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import isolated_stack, model_path
+from tests.e2e.conftest import Chat, backend_call
+
+WAIT_SECONDS = 30
+UNDERSTOOD = [["how do I sign up for mychart", "thanks"], ["what browsers does system link support"]]
+MISUNDERSTOOD = [["zxqv blorp flarn"], ["zxqv blorp flarn please"], ["quuxle wibble"]]
+SECRET = "Hunter2-Secret!"
+
+
+@pytest.fixture(scope="module", params=["sql", "rabbitmq"])
+def review_stack(request, tmp_path_factory):
+    queue = f"avera_test_{uuid.uuid4().hex[:8]}" if request.param == "rabbitmq" else None
+    if queue:
+        require_rabbitmq()
+    with isolated_stack(model_path(), tmp_path_factory.mktemp(f"review-{request.param}"),
+                        rabbitmq_queue=queue) as stack:
+        yield stack
+    if queue:
+        asyncio.run(delete_queue(queue))  # a queue left bound to Rasa's exchange would fill up for ever
+
+
+async def delete_queue(name: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
+
+
+def require_rabbitmq() -> None:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as error:
+        message = f"RabbitMQ is not reachable on 127.0.0.1:5672 ({error})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def converse(stack, turns_by_conversation):
+    senders = []
+    for turns in turns_by_conversation:
+        chat = Chat(stack)
+        for text in turns:
+            chat.say(text)
+        senders.append(chat.sender)
+    return senders
+
+
+def eventually(read, until, what: str):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        value = read()
+        if until(value) or time.monotonic() > deadline:
+            assert until(value), f"{what}: {value}"
+            return value
+        time.sleep(0.3)
+
+
+def get(stack, path):
+    status, body = backend_call(stack, "GET", path)
+    assert status == 200, body
+    return body
+
+
+def inbox_texts(stack):
+    return sorted(sorted(item["text"] for item in group["items"]) for group in get(stack, "/review")["groups"])
+
+
+def test_the_inbox_shows_exactly_the_misunderstood_messages_and_one_step_makes_an_example(review_stack):
+    stack = review_stack
+    converse(stack, UNDERSTOOD + MISUNDERSTOOD)
+    form = Chat(stack)
+    form.say("I never got my MyChart access code, can you send me a new one?")
+    form.say("Dana Quillfeather")
+    form.say(f"my password is {SECRET}")
+
+    expected = [["quuxle wibble"], ["zxqv blorp flarn", "zxqv blorp flarn please"]]
+    assert eventually(lambda: inbox_texts(stack), lambda texts: texts == expected, "inbox") == expected
+    figures = eventually(lambda: get(stack, "/analytics"), lambda f: f["user_messages"] == 9, "analytics")
+    assert figures["conversations"] == 6
+    assert figures["per_channel"] == {"rest": 6}
+    assert figures["containment_rate"] == round(3 / 6, 4)  # two understood + the form; the rest fell back
+    assert [(f["form"], f["in_progress"]) for f in figures["forms"]] == [("access_code_reissue_form", 1)]
+
+    # What was typed inside the identity form reached the broker only masked or redacted.
+    backend_db = Path(stack.env["BACKEND_DATABASE_URL"].split(":///", 1)[1])
+    stored = backend_db.read_bytes() + b"".join(p.read_bytes() for p in backend_db.parent.glob("backend.db-*"))
+    assert b"Quillfeather" not in stored and SECRET.encode() not in stored
+
+    group = next(g for g in get(stack, "/review")["groups"] if g["count"] == 2)
+    item = next(i for i in group["items"] if i["text"] == "zxqv blorp flarn please")
+    status, done = backend_call(stack, "POST", f"/review/items/{item['id']}/example", {"intent": "out_of_scope"})
+    assert status == 200, done
+    checkout = Path(stack.env["BACKEND_TRAINING_DATA_DIR"])
+    nlu = yaml.safe_load((checkout / done["file"]).read_text())["nlu"]
+    examples = next(entry["examples"] for entry in nlu if entry.get("intent") == "out_of_scope")
+    assert "- zxqv blorp flarn please\n" in examples
+    assert inbox_texts(stack) == [["quuxle wibble"], ["zxqv blorp flarn"]]
+
+
+def test_nothing_is_lost_or_counted_twice_while_the_feed_is_down(review_stack):
+    stack = review_stack
+    before = get(stack, "/analytics")["user_messages"]
+    backend = stack.services[0]
+    backend.stop()
+    try:
+        converse(stack, [["wibble wobble zorp"], ["how long is a password reset link good for"]])
+    finally:
+        backend.start()
+        backend.wait_healthy(timeout=60)
+    converse(stack, [["and what about zorp wibble wobble"]])
+    figures = eventually(lambda: get(stack, "/analytics"), lambda f: f["user_messages"] >= before + 3, "analytics")
+    assert figures["user_messages"] == before + 3
+    time.sleep(1)  # a redelivery after the restart would show up by now
+    assert get(stack, "/analytics")["user_messages"] == before + 3
