@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -17,7 +18,9 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -113,6 +116,49 @@ def write_endpoints(path: Path, action_url: str, tracker_db: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class StaffChannel:
+    """A channel in credentials.yml that is on only when its settings are set."""
+    name: str
+    credentials_key: str
+    required: Tuple[str, ...]
+    webhook: str
+
+    def is_on(self, env: Dict[str, str]) -> bool:
+        return all(env.get(setting) for setting in self.required)
+
+
+STAFF_CHANNELS = [
+    StaffChannel("Slack", "bot.channels.slack.StaffSlackInput",
+                 ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), "/webhooks/slack/webhook"),
+    StaffChannel("Teams", "bot.channels.teams.TeamsInput",
+                 ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD"), "/webhooks/teams/webhook"),
+]
+_ENV_REFERENCE = re.compile(r"^\$\{(\w+)\}$")
+
+
+def write_credentials(path: Path, env: Dict[str, str]) -> Path:
+    """credentials.yml with only the channels that are on, for `rasa run --credentials`.
+
+    Values stay `${VAR}` references that Rasa fills in from its environment,
+    so no secret is written to disk; an optional setting that is unset is
+    left out, so the channel's default applies.
+    """
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
+    off = {c.credentials_key for c in STAFF_CHANNELS if not c.is_on(env)}
+    effective = {}
+    for key, settings in channels.items():
+        if key in off:
+            continue
+        effective[key] = {
+            name: value for name, value in (settings or {}).items()
+            if not (isinstance(value, str) and (ref := _ENV_REFERENCE.match(value)) and not env.get(ref[1]))
+        } or None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(effective, sort_keys=False))
+    return path
+
+
 @dataclass
 class Service:
     name: str
@@ -163,7 +209,7 @@ class Ports:
 
 
 def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path,
-                 speed_ups: bool = True) -> Service:
+                 speed_ups: bool = True, credentials: Path = ROOT / "credentials.yml") -> Service:
     """A Rasa server with the project's channels, its HTTP API behind RASA_TOKEN.
 
     With bot/rasa_server.py's speed-ups, or as plain `rasa run` (for comparison in bench/).
@@ -173,7 +219,7 @@ def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], l
         "rasa",
         [*launcher, "run", "--model", str(model), "--port", str(port),
          "--enable-api", f"--auth-token={env['RASA_TOKEN']}",  # one word: a token may start with "-"
-         "--credentials", "credentials.yml", "--endpoints", str(endpoints),
+         "--credentials", str(credentials), "--endpoints", str(endpoints),
          "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")],
         f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}", env, log_path,
     )
@@ -201,13 +247,15 @@ class Stack:
         self.backend_url = backend_url
         self.actions_url = f"http://127.0.0.1:{ports.actions}"
         common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend)}
+        credentials = write_credentials(log_dir.parent / "credentials.yml", env)
         self.services = [
             Service("backend", [str(BIN / "python"), "-m", "bot.backend"],
                     f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
             Service("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                       "--port", str(ports.actions)],
                     f"http://127.0.0.1:{ports.actions}/health", {**env, **common}, log_dir / "actions.log"),
-            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups),
+            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups,
+                         credentials),
         ]
 
     def __enter__(self) -> "Stack":
@@ -243,8 +291,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
-    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
+def isolated_stack(model: Path, work: Path, speed_ups: bool = True,
+                   extra_env: Optional[Dict[str, str]] = None) -> Stack:
+    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens.
+
+    `extra_env` adds settings, e.g. a staff channel's, pointed at a local fake cloud.
+    """
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     env = child_env({
         "BACKEND_ADMIN_TOKEN": new_secret(),
@@ -254,6 +306,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
         "SMTP_HOST": "",
+        **(extra_env or {}),
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db")
@@ -285,6 +338,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Rasa HTTP API:  {stack.rasa_url} (token: RASA_TOKEN in .env)\n"
             f"  backend API:    {stack.backend_url}/api/v1 (OpenAPI: {stack.backend_url}/api/v1/openapi.json)\n"
             f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
+            f"{staff_channels_summary(stack)}\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
@@ -300,6 +354,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+
+
+def staff_channels_summary(stack: Stack) -> str:
+    lines = []
+    for channel in STAFF_CHANNELS:
+        if channel.is_on(stack.env):
+            lines.append(f"  {channel.name} (staff): on, webhook POST {stack.rasa_url}{channel.webhook}")
+        else:
+            lines.append(f"  {channel.name} (staff): off (set {' and '.join(channel.required)} to turn it on)")
+    return "\n".join(lines)
 
 
 def cmd_check_nlu(args: argparse.Namespace) -> int:
