@@ -63,6 +63,8 @@ class FakeSlack:
         self.attempts: List[Dict[str, Any]] = []  # every call, 429s included, with its time
         self.rate_limit_next = 0
         self.retry_after = 1
+        self.released = threading.Event()  # cleared: chat.postMessage waits, like a slow Slack
+        self.released.set()
         self._lock = threading.Condition()
         self.server = FakeServer(self.handle)
         self.api_url = f"{self.server.url}/api/"
@@ -76,6 +78,7 @@ class FakeSlack:
             message = json.loads(body)
         else:
             message = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        self.released.wait(60)
         with self._lock:
             self.attempts.append({"at": time.monotonic(), "message": message})
             if self.rate_limit_next:
@@ -113,6 +116,8 @@ class FakeMicrosoft:
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = f"key-{uuid.uuid4().hex[:8]}"
         self.replies: List[Dict[str, Any]] = []
+        self.released = threading.Event()  # cleared: the connector holds replies, like a slow service
+        self.released.set()
         self.token_requests = 0
         self.issued_tokens: List[str] = []
         self._lock = threading.Condition()
@@ -150,6 +155,7 @@ class FakeMicrosoft:
         if path.startswith("/connector/v3/conversations/") and method == "POST":
             if headers.get("Authorization") not in {f"Bearer {t}" for t in self.issued_tokens}:
                 return json_reply(401, {"error": "unauthorized"})
+            self.released.wait(60)
             with self._lock:
                 self.replies.append({"path": path, "activity": json.loads(body)})
                 self._lock.notify_all()

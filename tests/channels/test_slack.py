@@ -60,6 +60,19 @@ def test_staff_asking_for_a_new_access_code_are_told_what_the_bot_does_for_staff
     assert "your full name" not in reply["text"].lower()
 
 
+def test_slack_is_acknowledged_before_the_reply_is_ready(workspace, slack):
+    """If the webhook waited for the reply, it could not answer while Slack holds the reply's post."""
+    user = new_user()
+    slack.released.clear()
+    try:
+        status, _ = workspace.send_event(workspace.message(ROLES_QUESTION, user, channel=f"D{user}"))
+        assert status == 200
+        assert slack.wait_for_posts(1, replies_to(f"D{user}"), timeout=0) == []
+    finally:
+        slack.released.set()
+    assert "Clinical Staff" in slack.wait_for_posts(1, replies_to(f"D{user}"))[0]["text"]
+
+
 def test_a_retry_of_an_event_gets_no_second_reply(workspace, slack):
     user = new_user()
     question = workspace.message(ROLES_QUESTION, user, channel=f"D{user}")

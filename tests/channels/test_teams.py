@@ -52,6 +52,18 @@ def test_a_valid_activity_is_answered_at_its_service_url(teams, microsoft):
     assert "Clinical Staff" in card["text"]
 
 
+def test_an_activity_is_acknowledged_before_the_reply_is_ready(teams, microsoft):
+    """If the webhook waited for the reply, it could not answer while the connector holds the reply."""
+    conversation = f"a:{uuid.uuid4().hex}"
+    microsoft.released.clear()
+    try:
+        assert teams.send(microsoft.activity(ROLES_QUESTION, conversation=conversation)) == 202
+        assert microsoft.wait_for_replies(1, in_conversation(conversation), timeout=0) == []
+    finally:
+        microsoft.released.set()
+    assert microsoft.wait_for_replies(1, in_conversation(conversation))
+
+
 def test_a_mention_in_a_channel_is_answered_without_the_mention(teams, microsoft):
     conversation = f"19:{uuid.uuid4().hex}@thread.tacv2;messageid=1"
     teams.send(microsoft.activity(f"<at>Avera Help</at> {ROLES_QUESTION}", conversation=conversation))
