@@ -65,6 +65,7 @@ class FakeSlack:
         self.retry_after = 1
         self.released = threading.Event()  # cleared: chat.postMessage waits, like a slow Slack
         self.released.set()
+        self.on_post: Callable[[Dict[str, Any]], None] = lambda message: None
         self._lock = threading.Condition()
         self.server = FakeServer(self.handle)
         self.api_url = f"{self.server.url}/api/"
@@ -86,6 +87,7 @@ class FakeSlack:
                 return json_reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(self.retry_after)})
             self.posts.append(message)
             self._lock.notify_all()
+        self.on_post(message)
         return json_reply(200, {"ok": True, "channel": message.get("channel"), "ts": f"{time.time():.6f}"})
 
     def wait_for_posts(self, count: int, where: Callable[[Dict], bool] = lambda post: True,
@@ -118,6 +120,7 @@ class FakeMicrosoft:
         self.replies: List[Dict[str, Any]] = []
         self.released = threading.Event()  # cleared: the connector holds replies, like a slow service
         self.released.set()
+        self.on_reply: Callable[[Dict[str, Any]], None] = lambda activity: None
         self.token_requests = 0
         self.issued_tokens: List[str] = []
         self._lock = threading.Condition()
@@ -159,6 +162,7 @@ class FakeMicrosoft:
             with self._lock:
                 self.replies.append({"path": path, "activity": json.loads(body)})
                 self._lock.notify_all()
+            self.on_reply(self.replies[-1]["activity"])
             return json_reply(200, {"id": uuid.uuid4().hex})
         return json_reply(404, {"error": "not found"})
 
