@@ -19,8 +19,8 @@ from actions import backend_client
 from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation
 from actions.messages import say
 from actions.parsing import parse_date_of_birth, parse_email, parse_full_name, parse_phone
-from actions.staff import is_staff
 from bot.facts import facts, phone
+from bot.staff import is_staff
 
 IDENTITY_SLOTS = ["full_name", "date_of_birth", "contact_on_file", "identity_confirmed"]
 MYCHART_PHONE = phone("mychart")

@@ -38,6 +38,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.redacting import OnNewMessage, redacting
+from bot.staff import STAFF_RESPONSES, staff_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ class SeenEvents:
 class StaffSlackBot(SlackBot):
     """Posts replies through the Web API at a configurable base URL, honouring 429s."""
 
+    @classmethod
+    def name(cls) -> Text:
+        return STAFF_RESPONSES
+
     def __init__(self, token: Text, api_url: Text, slack_channel: Optional[Text] = None,
                  thread_id: Optional[Text] = None) -> None:
         super().__init__(token, slack_channel, thread_id)
@@ -86,7 +91,8 @@ class StaffSlackBot(SlackBot):
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
-        if len(buttons) > MAX_BUTTONS:
+        buttons = staff_buttons(buttons)
+        if not buttons or len(buttons) > MAX_BUTTONS:
             return await self.send_text_message(recipient_id, text, **kwargs)
         elements = [
             {"type": "button", "text": {"type": "plain_text", "text": button["title"][:75]},

@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.redacting import OnNewMessage, redacting
+from bot.staff import STAFF_RESPONSES, staff_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ class TeamsReplies(OutputChannel):
 
     @classmethod
     def name(cls) -> Text:
-        return "teams"
+        return STAFF_RESPONSES
 
     def __init__(self, activity: Dict[str, Any], tokens: ConnectorTokens, http: HttpSession) -> None:
         self.activity = activity
@@ -189,6 +190,9 @@ class TeamsReplies(OutputChannel):
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
+        buttons = staff_buttons(buttons)
+        if not buttons:
+            return await self.send_text_message(recipient_id, text)
         actions = [{"type": "messageBack", "title": button["title"], "displayText": button["title"],
                     "text": button["payload"], "value": {"payload": button["payload"]}} for button in buttons]
         card = {"contentType": "application/vnd.microsoft.card.hero",

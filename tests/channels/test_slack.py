@@ -33,31 +33,41 @@ def test_mention_in_a_channel_is_answered_in_its_thread(workspace, slack):
     assert reply["channel"] == channel and "Clinical Staff" in reply["text"]
 
 
-def test_button_is_a_slack_block_and_its_click_comes_back_as_the_payload(workspace, slack):
+def test_buttons_are_slack_blocks_and_a_click_comes_back_as_the_payload(workspace, slack):
     user, channel = new_user(), "C0CLINIC2"
-    question = workspace.message("my activation code has expired, what now", user, channel=channel,
-                                 channel_type="channel")
+    question = workspace.message("what can you help with", user, channel=channel, channel_type="channel")
     thread = question["event"]["ts"]
     in_thread = lambda p: p.get("thread_ts") == thread  # noqa: E731
     workspace.send_event(question)
     [offer] = slack.wait_for_posts(1, in_thread)
     buttons = {e["text"]["text"]: e["value"] for block in offer["blocks"] if block["type"] == "actions"
                for e in block["elements"]}
-    assert buttons == {"Yes": "/affirm", "No": "/deny"}
-    status, _ = workspace.click(user, buttons["Yes"], channel, thread_ts=thread)
+    assert buttons == {"Request a System Link site": "/request_site", "System Link roles": "/system_link_roles",
+                       "Support phone numbers": "/all_support_numbers"}
+    status, _ = workspace.click(user, buttons["System Link roles"], channel, thread_ts=thread)
     assert status == 200
     answer = slack.wait_for_posts(2, in_thread)[1]
-    # "Yes" starts the access-code form, which a staff member gets pointed away from.
-    assert "855-667-9704" in answer["text"] and "605-332-6000" in answer["text"]
-    assert "full name" not in answer["text"].lower()
+    assert "Clinical Staff" in answer["text"]
+
+
+def test_staff_are_not_offered_what_only_the_patient_can_ask_for(workspace, slack):
+    user = new_user()
+    workspace.send_event(workspace.message("my activation code has expired, what now", user, channel=f"D{user}"))
+    [reply] = slack.wait_for_posts(1, replies_to(f"D{user}"))
+    assert "the patient" in reply["text"] and "855-667-9704" in reply["text"]
+    assert "Would you like me" not in reply["text"] and "blocks" not in reply
+    workspace.send_event(workspace.message("what is a MyChart access code?", user, channel=f"D{user}"))
+    about = slack.wait_for_posts(2, replies_to(f"D{user}"))[1]
+    values = [e["value"] for block in about.get("blocks", []) if block["type"] == "actions" for e in block["elements"]]
+    assert "/request_access_code" not in values
 
 
 def test_staff_asking_for_a_new_access_code_are_told_what_the_bot_does_for_staff(workspace, slack):
     user = new_user()
     workspace.send_event(workspace.message("send me a new access code", user, channel=f"D{user}"))
     [reply] = slack.wait_for_posts(1, replies_to(f"D{user}"))
-    assert "System Link" in reply["text"] and "855-667-9704" in reply["text"]
-    assert "your full name" not in reply["text"].lower()
+    assert "System Link" in reply["text"] and "855-667-9704" in reply["text"] and "605-332-6000" in reply["text"]
+    assert "full name" not in reply["text"].lower()
 
 
 def test_slack_is_acknowledged_before_the_reply_is_ready(workspace, slack):

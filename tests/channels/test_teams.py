@@ -120,15 +120,22 @@ def test_forged_and_invalid_tokens_are_refused_and_not_processed(teams, microsof
 
 def test_a_button_click_comes_back_as_its_payload(teams, microsoft):
     conversation = f"a:{uuid.uuid4().hex}"
-    teams.send(microsoft.activity("my activation code has expired, what now", conversation=conversation))
+    teams.send(microsoft.activity("what can you help with", conversation=conversation))
     [offer] = microsoft.wait_for_replies(1, in_conversation(conversation))
     actions = offer["activity"]["attachments"][0]["content"]["buttons"]
-    yes = next(a for a in actions if a["title"] == "Yes")
-    assert yes["type"] == "messageBack" and yes["value"] == {"payload": "/affirm"}
+    roles = next(a for a in actions if a["title"] == "System Link roles")
+    assert roles["type"] == "messageBack" and roles["value"] == {"payload": "/system_link_roles"}
     # Teams sends a messageBack click with the action's text and value.
-    teams.send(microsoft.activity(yes["text"], conversation=conversation, value=yes["value"]))
+    teams.send(microsoft.activity(roles["text"], conversation=conversation, value=roles["value"]))
     answer = microsoft.wait_for_replies(2, in_conversation(conversation))[1]["activity"]
-    assert "855-667-9704" in answer["text"] and "605-332-6000" in answer["text"]
+    assert "Clinical Staff" in answer["attachments"][0]["content"]["text"]
+
+
+def test_staff_asking_for_a_new_access_code_are_told_what_the_bot_does_for_staff(teams, microsoft):
+    conversation = f"a:{uuid.uuid4().hex}"
+    teams.send(microsoft.activity("send me a new access code", conversation=conversation))
+    [reply] = microsoft.wait_for_replies(1, in_conversation(conversation))
+    assert "855-667-9704" in reply["activity"]["text"] and "605-332-6000" in reply["activity"]["text"]
 
 
 def test_an_adaptive_card_submit_comes_back_as_its_payload(teams, microsoft):
