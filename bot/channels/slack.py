@@ -26,6 +26,7 @@ from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, Dict, List, Optional, Set, Text
 
+import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
 from sanic import Blueprint, response
@@ -76,11 +77,11 @@ class StaffSlackBot(SlackBot):
     def name(cls) -> Text:
         return STAFF_RESPONSES
 
-    def __init__(self, token: Text, api_url: Text, slack_channel: Optional[Text] = None,
-                 thread_id: Optional[Text] = None) -> None:
+    def __init__(self, token: Text, api_url: Text, session: aiohttp.ClientSession,
+                 slack_channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> None:
         super().__init__(token, slack_channel, thread_id)
         self.client = AsyncWebClient(
-            token, base_url=api_url,
+            token, base_url=api_url, session=session,
             retry_handlers=[AsyncConnectionErrorRetryHandler(),
                             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
         )
@@ -125,9 +126,12 @@ class StaffSlackInput(SlackInput):
         self.api_url = api_url
         self.seen_events = SeenEvents()
         self._replies: Set[asyncio.Task] = set()
+        self._session: Optional[aiohttp.ClientSession] = None
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
-        return StaffSlackBot(self.slack_token, self.api_url, channel or self.slack_channel, thread_id)
+        if self._session is None or self._session.closed:  # one session, opened in the server's event loop
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return StaffSlackBot(self.slack_token, self.api_url, self._session, channel or self.slack_channel, thread_id)
 
     def get_metadata(self, request: Request) -> Dict[Text, Any]:
         """Rasa's metadata, with the thread a reply belongs in (None: straight back)."""
@@ -145,6 +149,11 @@ class StaffSlackInput(SlackInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         on_new_message = redacting(on_new_message)
         slack_webhook = Blueprint("slack_webhook", __name__)
+
+        @slack_webhook.listener("after_server_stop")
+        async def close_session(*_: Any) -> None:
+            if self._session is not None:
+                await self._session.close()
 
         @slack_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

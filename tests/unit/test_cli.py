@@ -4,7 +4,7 @@ from pathlib import Path
 import yaml
 from rasa.__main__ import create_argument_parser
 
-from bot.cli import rasa_service, write_credentials
+from bot.cli import Ports, Stack, rasa_service, staff_channels_summary, write_credentials
 
 
 def test_rasa_reads_a_token_that_starts_with_a_dash(tmp_path):
@@ -38,3 +38,12 @@ def test_teams_is_on_with_its_app_id_and_password(tmp_path):
     assert "bot.channels.slack.StaffSlackInput" not in channels
     assert channels["bot.channels.teams.TeamsInput"] == {
         "app_id": "${TEAMS_APP_ID}", "app_password": "${TEAMS_APP_PASSWORD}", "tenant_id": "${TEAMS_TENANT_ID}"}
+
+
+def test_make_run_says_which_staff_channel_is_on_and_its_webhook(tmp_path):
+    env = {"RASA_TOKEN": "t", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    stack = Stack(Path("models/m.tar.gz"), Ports(rasa=5005), Path("endpoints.yml"), env, tmp_path / "logs")
+    summary = staff_channels_summary(stack)
+    assert "Slack (staff): on, webhook POST http://127.0.0.1:5005/webhooks/slack/webhook" in summary
+    assert "Teams (staff): off (set TEAMS_APP_ID and TEAMS_APP_PASSWORD to turn it on)" in summary
+    assert "xoxb-1" not in summary
