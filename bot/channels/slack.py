@@ -18,13 +18,12 @@ parsing (mentions, interactive payloads, conversation ids) and fixes those:
 - the Web API base URL is configurable (`SLACK_API_URL`), and a 429 is
   retried after its `Retry-After`.
 """
-import asyncio
 import json
 import logging
 import time
 from collections import OrderedDict
 from http import HTTPStatus
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -38,6 +37,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.background import BackgroundTurns
 from bot.channels.redacting import OnNewMessage, redacting
 from bot.staff import STAFF_RESPONSES, staff_buttons
 
@@ -125,7 +125,7 @@ class StaffSlackInput(SlackInput):
         super().__init__(slack_token, slack_signing_secret=slack_signing_secret, use_threads=True)
         self.api_url = api_url
         self.seen_events = SeenEvents()
-        self._replies: Set[asyncio.Task] = set()
+        self.turns = BackgroundTurns("Slack")
         self._session: Optional[aiohttp.ClientSession] = None
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
@@ -206,14 +206,7 @@ class StaffSlackInput(SlackInput):
         """Give the message to Rasa in the background: Slack is answered before the reply is ready."""
         message = UserMessage(text, self.get_output_channel(metadata["out_channel"], metadata["thread_id"]),
                               sender, input_channel=self.name(), metadata=metadata)
-        task = asyncio.create_task(on_new_message(message))
-        self._replies.add(task)
-        task.add_done_callback(self._reply_done)
-
-    def _reply_done(self, task: asyncio.Task) -> None:
-        self._replies.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("Could not answer a Slack message: %s", type(task.exception()).__name__)
+        self.turns.start(on_new_message(message))
 
 
 def is_json(request: Request) -> bool:

@@ -26,7 +26,7 @@ import re
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import Any, Dict, List, Optional, Text
 from urllib.parse import quote
 
 import aiohttp
@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.background import BackgroundTurns
 from bot.channels.redacting import OnNewMessage, redacting
 from bot.staff import STAFF_RESPONSES, staff_buttons
 
@@ -199,12 +200,6 @@ class TeamsReplies(OutputChannel):
                 "content": {"text": text, "buttons": actions}}
         await self.post(attachments=[card])
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self.post(attachments=[{"contentType": "image/png", "contentUrl": image}])
-
-    async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
-        await self.post(text=attachment)
-
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await self.post(**json_message)
 
@@ -240,7 +235,7 @@ class TeamsInput(InputChannel):
         self.keys = OpenIdKeys(openid_metadata_url, self.http)
         self.tokens = ConnectorTokens(token_url or TOKEN_URL.format(tenant=tenant_id or MULTI_TENANT),
                                       app_id, app_password, self.http)
-        self._replies: Set[asyncio.Task] = set()
+        self.turns = BackgroundTurns("Teams")
 
     async def verify(self, authorization: str, activity: Dict[str, Any]) -> None:
         """Raise Unauthorized unless the bearer token proves the activity comes from the Bot Framework."""
@@ -320,11 +315,4 @@ class TeamsInput(InputChannel):
         output = TeamsReplies(activity, self.tokens, self.http)
         metadata = {"conversation_id": activity["conversation"]["id"], "service_url": activity["serviceUrl"]}
         message = UserMessage(text, output, sender, input_channel=self.name(), metadata=metadata)
-        task = asyncio.create_task(on_new_message(message))
-        self._replies.add(task)
-        task.add_done_callback(self._reply_done)
-
-    def _reply_done(self, task: asyncio.Task) -> None:
-        self._replies.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("Could not answer a Teams message: %s", type(task.exception()).__name__)
+        self.turns.start(on_new_message(message))
