@@ -82,11 +82,13 @@ class OpenIdKeys:
         self._last_attempt = 0.0
 
     async def get(self, kid: Optional[str] = None) -> SigningKeys:
-        """The cached keys, fetched again when old, or when `kid` is unknown and not just fetched."""
+        """The cached keys; fetched when there are none, and again (at most every few minutes)
+        when they are a day old or `kid` is not among them. Old keys serve while a refresh fails."""
         current = self._current
-        stale = current is None or time.monotonic() - current.fetched_at > KEYS_MAX_AGE_SECONDS
-        unknown = current is not None and kid is not None and kid not in current.keys
-        if stale or (unknown and time.monotonic() - self._last_attempt > KEYS_MIN_REFRESH_SECONDS):
+        now = time.monotonic()
+        refresh = current is not None and now - self._last_attempt > KEYS_MIN_REFRESH_SECONDS and (
+            now - current.fetched_at > KEYS_MAX_AGE_SECONDS or (kid is not None and kid not in current.keys))
+        if current is None or refresh:
             async with self._lock:
                 if self._current is current:
                     await self._fetch()

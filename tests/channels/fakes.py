@@ -115,8 +115,7 @@ class FakeMicrosoft:
     def __init__(self, app_id: str, app_password: str, port: int = 0):
         self.app_id = app_id
         self.app_password = app_password
-        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = f"key-{uuid.uuid4().hex[:8]}"
+        self.rotate_key()
         self.replies: List[Dict[str, Any]] = []
         self.released = threading.Event()  # cleared: the connector holds replies, like a slow service
         self.released.set()
@@ -129,6 +128,11 @@ class FakeMicrosoft:
         self.metadata_url = f"{self.url}/v1/.well-known/openidconfiguration"
         self.token_url = f"{self.url}/oauth2/v2.0/token"
         self.service_url = f"{self.url}/connector/"
+
+    def rotate_key(self) -> None:
+        """A new signing key under a new key id, as Microsoft rotates its keys."""
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"key-{uuid.uuid4().hex[:8]}"
 
     def public_pem(self) -> bytes:
         return self.private_key.public_key().public_bytes(
