@@ -16,13 +16,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client
-from actions.form_base import HelpfulFormValidation
+from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation
 from actions.messages import say
 from actions.parsing import parse_date_of_birth, parse_email, parse_full_name, parse_phone
 from bot.facts import facts, phone
+from bot.staff import is_staff
 
 IDENTITY_SLOTS = ["full_name", "date_of_birth", "contact_on_file", "identity_confirmed"]
 MYCHART_PHONE = phone("mychart")
+EMPLOYEE_IT_PHONE = phone("employee_it")
 
 
 def parse_contact(text: str) -> Optional[str]:
@@ -38,6 +40,15 @@ class IdentityFormValidation(HelpfulFormValidation):
         "date_of_birth": parse_date_of_birth,
         "contact_on_file": parse_contact,
     }
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if is_staff(tracker):
+            # Ends the form before its first question; the request action then sends nothing.
+            say(dispatcher, "staff_patient_only", mychart_phone=MYCHART_PHONE, employee_it_phone=EMPLOYEE_IT_PHONE)
+            return [SlotSet(slot, None) for slot in self.form_slots] + [SlotSet(REQUESTED_SLOT, None)]
+        return await super().run(dispatcher, tracker, domain)
 
     def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

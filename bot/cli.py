@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -18,7 +19,9 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
+
+import yaml
 
 import yaml
 
@@ -122,6 +125,49 @@ def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: P
     return path
 
 
+@dataclass(frozen=True)
+class StaffChannel:
+    """A channel in credentials.yml that is on only when its settings are set."""
+    name: str
+    credentials_key: str
+    required: Tuple[str, ...]
+    webhook: str
+
+    def is_on(self, env: Dict[str, str]) -> bool:
+        return all(env.get(setting) for setting in self.required)
+
+
+STAFF_CHANNELS = [
+    StaffChannel("Slack", "bot.channels.slack.StaffSlackInput",
+                 ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), "/webhooks/slack/webhook"),
+    StaffChannel("Teams", "bot.channels.teams.TeamsInput",
+                 ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD"), "/webhooks/teams/webhook"),
+]
+_ENV_REFERENCE = re.compile(r"^\$\{(\w+)\}$")
+
+
+def write_credentials(path: Path, env: Dict[str, str]) -> Path:
+    """credentials.yml with only the channels that are on, for `rasa run --credentials`.
+
+    Values stay `${VAR}` references that Rasa fills in from its environment,
+    so no secret is written to disk; an optional setting that is unset is
+    left out, so the channel's default applies.
+    """
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
+    off = {c.credentials_key for c in STAFF_CHANNELS if not c.is_on(env)}
+    effective = {}
+    for key, settings in channels.items():
+        if key in off:
+            continue
+        effective[key] = {
+            name: value for name, value in (settings or {}).items()
+            if not (isinstance(value, str) and (ref := _ENV_REFERENCE.match(value)) and not env.get(ref[1]))
+        } or None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(effective, sort_keys=False))
+    return path
+
+
 @dataclass
 class Service:
     name: str
@@ -178,7 +224,7 @@ class Ports:
 
 
 def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path,
-                 speed_ups: bool = True) -> Service:
+                 speed_ups: bool = True, credentials: Path = ROOT / "credentials.yml") -> Service:
     """A Rasa server with the project's channels, its HTTP API behind RASA_TOKEN.
 
     With bot/rasa_server.py's speed-ups, or as plain `rasa run` (for comparison in bench/).
@@ -188,7 +234,7 @@ def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], l
         "rasa",
         [*launcher, "run", "--model", str(model), "--port", str(port),
          "--enable-api", f"--auth-token={env['RASA_TOKEN']}",  # one word: a token may start with "-"
-         "--credentials", "credentials.yml", "--endpoints", str(endpoints),
+         "--credentials", str(credentials), "--endpoints", str(endpoints),
          "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")],
         f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}", env, log_path,
     )
@@ -216,13 +262,15 @@ class Stack:
         self.backend_url = backend_url
         self.actions_url = f"http://127.0.0.1:{ports.actions}"
         common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend), "RASA_URL": self.rasa_url}
+        credentials = write_credentials(log_dir.parent / "credentials.yml", env)
         self.services = [
             Service("backend", [str(backend_python()), "-m", "bot.backend"],
                     f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
             Service("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                       "--port", str(ports.actions)],
                     f"http://127.0.0.1:{ports.actions}/health", {**env, **common}, log_dir / "actions.log"),
-            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups),
+            rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups,
+                         credentials),
         ]
 
     def __enter__(self) -> "Stack":
@@ -263,10 +311,12 @@ def rabbitmq_broker(queue: str) -> Dict[str, object]:
     return {"type": "pika", "url": "127.0.0.1", "username": "guest", "password": "guest", "queues": [queue]}
 
 
-def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None) -> Stack:
+def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None,
+                   extra_env: Optional[Dict[str, str]] = None) -> Stack:
     """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens.
 
-    Events go to the backend through its database, or through RabbitMQ when a queue is named.
+    Events go to the backend through its database, or through RabbitMQ when a queue is named;
+    `extra_env` adds settings, e.g. a staff channel's, pointed at a local fake cloud.
     """
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     training_copy = work / "checkout"
@@ -287,6 +337,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_que
         "BACKEND_DEMO_PORTAL": "true",  # the lockout tests sign in through the demo portal
         # Tests and benchmarks pose as many chat users, each from its own (forwarded) address.
         "TRUSTED_PROXIES": "127.0.0.1",
+        **(extra_env or {}),
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db", work / "backend.db",
@@ -322,6 +373,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
             f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "
             "add agents with `.venv/bin/python -m bot.cli create-agent USERNAME --display-name NAME`)\n"
+            f"{staff_channels_summary(stack)}\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
@@ -372,6 +424,16 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     print(f"Agent {args.username!r} created (id {agent_id}); sign in at "
           f"{env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/agent")
     return 0
+
+
+def staff_channels_summary(stack: Stack) -> str:
+    lines = []
+    for channel in STAFF_CHANNELS:
+        if channel.is_on(stack.env):
+            lines.append(f"  {channel.name} (staff): on, webhook POST {stack.rasa_url}{channel.webhook}")
+        else:
+            lines.append(f"  {channel.name} (staff): off (set {' and '.join(channel.required)} to turn it on)")
+    return "\n".join(lines)
 
 
 def cmd_check_nlu(args: argparse.Namespace) -> int:

@@ -1,0 +1,25 @@
+"""A password or SSN typed into Slack or Teams is removed before Rasa stores it, as on the website."""
+import uuid
+
+from tests.channels.conftest import new_user
+from tests.channels.test_teams import TeamsClient, in_conversation
+from tests.e2e.test_conversations import tracker_json
+
+
+def test_a_password_typed_in_slack_is_neither_repeated_nor_stored(channels_stack, workspace, slack):
+    user = new_user()
+    workspace.send_event(workspace.message("my password is Sunny2024! why cant i log in", user, channel=f"D{user}"))
+    [reply] = slack.wait_for_posts(1, lambda post: post.get("channel") == f"D{user}")
+    assert "Sunny2024" not in reply["text"] and "share" in reply["text"]
+    stored = tracker_json(channels_stack, user)
+    assert "why cant i log in" in stored and "Sunny2024" not in stored
+
+
+def test_an_ssn_typed_in_teams_is_neither_repeated_nor_stored(channels_stack, microsoft):
+    conversation, user = f"a:{uuid.uuid4().hex}", f"29:{uuid.uuid4().hex}"
+    TeamsClient(channels_stack.rasa_url, microsoft).send(
+        microsoft.activity("my social is 123-45-6789 can you look me up", user=user, conversation=conversation))
+    [reply] = microsoft.wait_for_replies(1, in_conversation(conversation))
+    assert "6789" not in str(reply["activity"])
+    stored = tracker_json(channels_stack, user)
+    assert "can you look me up" in stored and "123-45-6789" not in stored
