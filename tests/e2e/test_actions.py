@@ -11,9 +11,9 @@ from tests.e2e.conftest import outbox
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
-def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
-               just_set: tuple = ()) -> dict:
-    """Run one action; `just_set` names the slots the latest message filled (to validate)."""
+def action_call(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
+                just_set: tuple = ()) -> bytes:
+    """The body Rasa posts to the action server to run one action."""
     message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
     tracker = {
         "sender_id": f"actions-{uuid.uuid4().hex[:8]}",
@@ -24,9 +24,16 @@ def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "a
         "active_loop": {},
         "latest_action_name": "action_listen",
     }
-    body = json.dumps({"next_action": action, "tracker": tracker, "domain": DOMAIN}).encode()
-    request = urllib.request.Request(f"{stack.actions_url}/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    return json.dumps({"next_action": action, "tracker": tracker, "domain": DOMAIN}).encode()
+
+
+def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
+               just_set: tuple = ()) -> dict:
+    """Run one action as Rasa does (with its credential); `just_set` names the slots the latest message filled."""
+    request = urllib.request.Request(
+        f"{stack.actions_url}/webhook", data=action_call(stack, action, slots, text, intent, just_set),
+        headers={"Content-Type": "application/json",
+                 "Authorization": f"Bearer {stack.env['ACTION_SERVER_TOKEN']}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
