@@ -1,7 +1,6 @@
 """Outbox delivery through a real SMTP server on loopback, and retries that end as failed."""
 import asyncio
 import re
-import socket
 import time
 from email import message_from_bytes, policy
 from email.utils import parseaddr
@@ -10,6 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.backend.services.outbox import MAX_ATTEMPTS
+from bot.cli import free_port
 from bot.facts import facts
 
 pytestmark = pytest.mark.asyncio
@@ -24,12 +24,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
