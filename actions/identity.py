@@ -18,7 +18,8 @@ from rasa_sdk.types import DomainDict
 from actions import backend_client
 from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation
 from actions.messages import say
-from actions.parsing import parse_date_of_birth, parse_email, parse_full_name, parse_phone
+from actions.parsing import parse_date_of_birth, parse_full_name
+from bot.contact_formats import find_email, find_us_phone
 from bot.facts import facts, phone
 from bot.staff import is_staff
 
@@ -28,7 +29,7 @@ EMPLOYEE_IT_PHONE = phone("employee_it")
 
 
 def parse_contact(text: str) -> Optional[str]:
-    return parse_email(text) or parse_phone(text)
+    return find_email(text) or find_us_phone(text)
 
 
 class IdentityFormValidation(HelpfulFormValidation):

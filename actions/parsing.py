@@ -1,4 +1,4 @@
-"""Read the values people type into forms: names, dates, e-mails, phones, yes/no.
+"""Read the values people type into forms: names, dates, yes/no (e-mails and phones: bot/contact_formats.py).
 
 Deterministic parsers instead of fuzzy ones: a date of birth that is
 misread would send a code to the wrong record, so anything unclear is
@@ -25,7 +25,6 @@ _NUMERIC_US = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MONTH_FIRST = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+)\.?,? (\d{4})$")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _YES = re.compile(r"^(y|ya|yes|yeah|yep|yup|sure|ok|okay|correct|right|i do|i agree|agree|accept|i accept|go ahead|please do|do it|send it|submit|absolutely|definitely)\b", re.I)
 _NO = re.compile(r"^(n|no|nope|nah|not really|don'?t|do not|i don'?t|i do not|negative|never)\b", re.I)
 _MAX_AGE_YEARS = 125
@@ -70,21 +69,6 @@ def parse_full_name(text: str) -> Optional[Tuple[str, str]]:
     if not re.search(r"[^\W\d_]", words[0]):
         return None
     return words[0], " ".join(words[1:])
-
-
-def parse_email(text: str) -> Optional[str]:
-    match = _EMAIL.search(text)
-    return match.group(0).lower() if match else None
-
-
-def parse_phone(text: str) -> Optional[str]:
-    """A US phone number as 10 digits, from 605-555-0142, (605) 555 0142, +1 605 555 0142."""
-    if re.search(r"[A-Za-z]", text.replace("ext", "")):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    return digits if len(digits) == 10 else None
 
 
 def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[bool]:

@@ -10,3 +10,9 @@ BACKEND_ACTIONS_TOKEN = os.environ.get("BACKEND_ACTIONS_TOKEN", "")
 # Every backend call gives up after this long, so a slow backend never
 # leaves a member waiting: they hear the phone number instead.
 BACKEND_TIMEOUT_SECONDS = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "5"))
+
+# Where the action server listens (loopback unless opened), and the secret
+# Rasa sends it (endpoints.yml: `Authorization: Bearer ${ACTION_SERVER_TOKEN}`).
+ACTION_SERVER_HOST = os.environ.get("ACTION_SERVER_HOST", "127.0.0.1")
+ACTION_SERVER_PORT = int(os.environ.get("ACTION_SERVER_PORT", "5055"))
+ACTION_SERVER_TOKEN = os.environ.get("ACTION_SERVER_TOKEN", "").strip()

@@ -17,7 +17,8 @@ from rasa_sdk.types import DomainDict
 from actions import backend_client
 from actions.form_base import HelpfulFormValidation
 from actions.messages import say
-from actions.parsing import parse_email, parse_full_name
+from actions.parsing import parse_full_name
+from bot.contact_formats import find_email
 from bot.facts import facts
 
 ROLES: List[str] = facts()["system_link"]["roles"]
@@ -74,9 +75,9 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
     strict_parsers = {
         "admin_role": match_role,
         "second_admin_role": match_role,
-        "admin_email": parse_email,
-        "second_admin_email": parse_email,
-        "requester_email": parse_email,
+        "admin_email": find_email,
+        "second_admin_email": find_email,
+        "requester_email": find_email,
     }
 
     def name(self) -> Text:
@@ -172,7 +173,7 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         return {slot: role}
 
     def _validate_email(self, slot: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-        email = parse_email(str(value or ""))
+        email = find_email(str(value or ""))
         if email is None:
             say(dispatcher, "invalid_email")
         return {slot: email}

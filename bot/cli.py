@@ -19,13 +19,13 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import yaml
-
-import yaml
+from dotenv import dotenv_values
 
 from bot import review_cli, safety_check
+from bot.rasa_api import auth_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -37,7 +37,7 @@ ENV_FILE = ROOT / ".env"
 ENV_EXAMPLE = ROOT / ".env.example"
 PLACEHOLDER_SECRET = "change-me"
 # What a trained model depends on; any change here means training again.
-TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/redaction.py"]
+TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/policies.py", "bot/redaction.py"]
 
 
 def new_secret() -> str:
@@ -46,7 +46,7 @@ def new_secret() -> str:
 
 
 def ensure_env_file() -> None:
-    """Create .env from .env.example with fresh random secrets when there is none."""
+    """Create .env from .env.example with fresh random secrets; add secrets a newer .env.example asks for."""
     if not ENV_FILE.exists():
         lines = []
         for line in ENV_EXAMPLE.read_text().splitlines():
@@ -56,15 +56,19 @@ def ensure_env_file() -> None:
         ENV_FILE.write_text("\n".join(lines) + "\n")
         ENV_FILE.chmod(0o600)
         print(f"Created {ENV_FILE.name} with new random secrets.")
+        return
+    present = read_env_file()
+    missing = [line.partition("=")[0] for line in ENV_EXAMPLE.read_text().splitlines()
+               if line.endswith("=" + PLACEHOLDER_SECRET) and line.partition("=")[0] not in present]
+    if missing:
+        with ENV_FILE.open("a") as env_file:
+            env_file.writelines(f"{name}={new_secret()}\n" for name in missing)
+        print(f"Added {', '.join(missing)} to {ENV_FILE.name} with new random values.")
 
 
 def read_env_file() -> Dict[str, str]:
-    values = {}
-    for line in ENV_FILE.read_text().splitlines():
-        name, sep, value = line.strip().partition("=")
-        if sep and not name.startswith("#"):
-            values[name.strip()] = value.strip()
-    return values
+    """The settings in .env, parsed by python-dotenv (quotes, comments, `export`)."""
+    return {name: value for name, value in dotenv_values(ENV_FILE).items() if value is not None}
 
 
 def training_fingerprint() -> str:
@@ -175,6 +179,7 @@ class Service:
     health_url: str
     env: Dict[str, str]
     log_path: Path
+    health_headers: Callable[[], Dict[str, str]] = dict
     process: Optional[subprocess.Popen] = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -191,7 +196,8 @@ class Service:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                request = urllib.request.Request(self.health_url, headers=self.health_headers())
+                with urllib.request.urlopen(request, timeout=2) as response:
                     if response.status == 200:
                         return
             except OSError:
@@ -225,18 +231,24 @@ class Ports:
 
 def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path,
                  speed_ups: bool = True, credentials: Path = ROOT / "credentials.yml") -> Service:
-    """A Rasa server with the project's channels, its HTTP API behind RASA_TOKEN.
+    """A Rasa server with the project's channels, its HTTP API taking JWTs signed with RASA_TOKEN.
 
-    With bot/rasa_server.py's speed-ups, or as plain `rasa run` (for comparison in bench/).
+    Through bot/rasa_server.py, which binds to loopback and reads the secret
+    from the environment; or, for comparison in bench/, as plain `rasa run`
+    on loopback without the HTTP API (a secret would have to go on its
+    command line).
     """
-    launcher = [str(BIN / "python"), "-m", "bot.rasa_server"] if speed_ups else [str(BIN / "rasa")]
+    channels = ["--credentials", str(credentials), "--endpoints", str(endpoints),
+                "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")]
+    if not speed_ups:
+        return Service("rasa", [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
+                                "--interface=127.0.0.1", *channels],
+                       f"http://127.0.0.1:{port}/", env, log_path)
     return Service(
         "rasa",
-        [*launcher, "run", "--model", str(model), "--port", str(port),
-         "--enable-api", f"--auth-token={env['RASA_TOKEN']}",  # one word: a token may start with "-"
-         "--credentials", str(credentials), "--endpoints", str(endpoints),
-         "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")],
-        f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}", env, log_path,
+        [str(BIN / "python"), "-m", "bot.rasa_server", "run", "--model", str(model), "--port", str(port),
+         "--enable-api", *channels],
+        f"http://127.0.0.1:{port}/status", env, log_path, health_headers=lambda: auth_headers(env["RASA_TOKEN"]),
     )
 
 
@@ -266,8 +278,7 @@ class Stack:
         self.services = [
             Service("backend", [str(backend_python()), "-m", "bot.backend"],
                     f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
-            Service("action server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                      "--port", str(ports.actions)],
+            Service("action server", [str(BIN / "python"), "-m", "actions.server", "--port", str(ports.actions)],
                     f"http://127.0.0.1:{ports.actions}/health", {**env, **common}, log_dir / "actions.log"),
             rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups,
                          credentials),
@@ -330,6 +341,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_que
         "BACKEND_ACTIONS_TOKEN": new_secret(),
         "BACKEND_SECRET_KEY": new_secret(),
         "RASA_TOKEN": new_secret(),
+        "ACTION_SERVER_TOKEN": new_secret(),
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
         "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports.rasa}",
@@ -368,7 +380,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  chat (REST):    curl -s {stack.rasa_url}/webhooks/rest/webhook "
             "-d '{\"sender\":\"me\",\"message\":\"hi\"}'\n"
             f"  chat (socket.io): {stack.rasa_url}/socket.io\n"
-            f"  Rasa HTTP API:  {stack.rasa_url} (token: RASA_TOKEN in .env)\n"
+            f"  Rasa HTTP API:  {stack.rasa_url} (a JWT signed with RASA_TOKEN in .env: bot/rasa_api.py)\n"
             f"  backend API:    {stack.backend_url}/api/v1 (OpenAPI: {stack.backend_url}/api/v1/openapi.json)\n"
             f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
             f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "

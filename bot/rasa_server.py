@@ -1,28 +1,37 @@
-"""`rasa run` with this project's per-turn speed-ups applied first.
+"""`rasa run` as this project serves it: loopback, secrets from the environment, two speed-ups.
 
     python -m bot.rasa_server run --model ... (the same arguments as `rasa run`)
 
-Each speed-up replaces one Rasa 3.6.21 internal that py-spy showed to be a
-large share of a turn (bench/turns.py) with code that gives the same result.
-They change no answer: `rasa test`, `rasa shell` and training run without
-them, and tests/unit/test_rasa_server.py checks each one against Rasa's own.
+For `run` only, and only on the Rasa version it was written for:
+- Rasa listens on RASA_HOST (default 127.0.0.1) unless `--interface` is given.
+- With `--enable-api`, the HTTP API takes JWTs signed with RASA_TOKEN (see
+  bot/rasa_api.py), which is read here from the environment and never
+  appears on the command line; a plain `--auth-token` (which travels in
+  URLs as `?token=`) is refused.
+- Two speed-ups replace Rasa internals that have no extension point (the
+  graph runner and the action-response validator) with code that gives the
+  same result (tests/unit/test_rasa_server.py compares them with Rasa's).
+The classifier and rule-search speed-ups are components named in
+config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
+command uses them. Any other command is passed to Rasa unchanged.
 """
 import functools
+import os
 import sys
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import jsonschema
-import numpy as np
+from dotenv import load_dotenv
+import rasa
 import rasa.core.processor
-import scipy.sparse
 from rasa.core.actions.action import RemoteAction
-from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
-from rasa.shared.nlu.training_data.message import Message
+
+RASA_VERSION = "3.6.21"
+DEFAULT_HOST = "127.0.0.1"
+SECRET_OPTIONS = ("--auth-token", "-t", "--jwt-secret", "--jwt-private-key")
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,55 +60,6 @@ def validate_action_result(_action: RemoteAction, result: Dict[Text, Any]) -> bo
         )
         raise error
     return True
-
-
-_load_logistic_regression = LogisticRegressionClassifier.load.__func__
-
-
-@functools.wraps(_load_logistic_regression)
-def load_logistic_regression(cls: type, *args: Any, **kwargs: Any) -> LogisticRegressionClassifier:
-    """LogisticRegressionClassifier.load, its weights laid out for the product it computes.
-
-    scikit-learn scores a message as `features @ coef_.T`; with `coef_` in C
-    order, SciPy first copies the whole transposed matrix (intents x
-    vocabulary, about 5 ms here) on every message. Stored in Fortran order,
-    `coef_.T` is already contiguous: the same numbers, no copy.
-    """
-    component = _load_logistic_regression(cls, *args, **kwargs)
-    classifier = getattr(component, "clf", None)
-    if classifier is not None and hasattr(classifier, "coef_"):
-        classifier.coef_ = np.asfortranarray(classifier.coef_)
-    return component
-
-
-def side_by_side(blocks: List[Any]) -> scipy.sparse.coo_matrix:
-    """scipy.sparse.hstack of same-height blocks, entries in the same order, without its general checks."""
-    blocks = [scipy.sparse.coo_matrix(block) for block in blocks]
-    offsets = np.cumsum([0] + [block.shape[1] for block in blocks[:-1]])
-    return scipy.sparse.coo_matrix(
-        (np.concatenate([block.data for block in blocks]),
-         (np.concatenate([block.row for block in blocks]),
-          np.concatenate([block.col + offset for block, offset in zip(blocks, offsets)]))),
-        shape=(blocks[0].shape[0], sum(block.shape[1] for block in blocks)))
-
-
-def classifier_input(_classifier: LogisticRegressionClassifier, messages: List[Message]) -> Any:
-    """LogisticRegressionClassifier._create_X without what it throws away.
-
-    Rasa combines every featurizer's sequence features and sentence features
-    (deep copies and SciPy stacking, about 1 ms a message) and then uses only
-    the sentence features: here they are put side by side directly, sparse
-    first, then dense, as Rasa orders them.
-    """
-    rows = []
-    for message in messages:
-        sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-        blocks = [f.features for f in sentence if f.is_sparse()]
-        dense = [f.features for f in sentence if f.is_dense()]
-        if dense:
-            blocks.append(np.concatenate(dense, axis=-1))
-        rows.append(side_by_side(blocks) if blocks else scipy.sparse.coo_matrix((1, 0)))
-    return scipy.sparse.vstack(rows)
 
 
 class SequentialGraphRunner(DaskGraphRunner):
@@ -153,53 +113,10 @@ class SequentialGraphRunner(DaskGraphRunner):
         return {target: outputs[target][1] for target in run_targets}
 
 
-_rule_policy_possible_keys = RulePolicy._get_possible_keys
-MEMOISED_STATE_HISTORIES = 10_000
-
-
-def frozen(value: Any) -> Any:
-    """A hashable copy of a conversation state (dicts, lists and tuples of plain values)."""
-    if isinstance(value, dict):
-        return ("dict", tuple(sorted((key, frozen(item)) for key, item in value.items())))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(frozen(item) for item in value))
-    hash(value)
-    return value
-
-
-def possible_rule_keys(policy: RulePolicy, lookup: Dict[Text, Text], states: List[Dict]) -> set:
-    """RulePolicy._get_possible_keys, remembered per recent history.
-
-    Rasa checks every rule (about 200 here) against the conversation's states
-    two or three times a turn. A rule only looks at as many states as it is
-    long, so the answer depends on the last `longest rule` states alone, and
-    those repeat from conversation to conversation.
-    """
-    if not lookup:
-        return set()
-    lengths = policy.__dict__.setdefault("_longest_rule", {})
-    if id(lookup) not in lengths:
-        lengths[id(lookup)] = max(len(policy._rule_key_to_state(key)) for key in lookup)
-    recent = states[-lengths[id(lookup)]:]
-    try:
-        key = (id(lookup), frozen(recent))
-    except TypeError:
-        return _rule_policy_possible_keys(policy, lookup, states)
-    memo = policy.__dict__.setdefault("_possible_keys", {})
-    if key not in memo:
-        if len(memo) >= MEMOISED_STATE_HISTORIES:
-            memo.clear()
-        memo[key] = frozenset(_rule_policy_possible_keys(policy, lookup, recent))
-    return set(memo[key])
-
-
 # (where, name, replacement): what apply() installs.
 SPEED_UPS = [
     (RemoteAction, "_validate_action_result", validate_action_result),
-    (LogisticRegressionClassifier, "load", classmethod(load_logistic_regression)),
-    (LogisticRegressionClassifier, "_create_X", classifier_input),
     (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
-    (RulePolicy, "_get_possible_keys", possible_rule_keys),
 ]
 
 
@@ -208,10 +125,42 @@ def apply() -> None:
         setattr(owner, name, replacement)
 
 
+def run_arguments(arguments: List[str], env: Dict[str, str]) -> Tuple[List[str], str]:
+    """The `rasa run` arguments as served, and the interface Rasa will listen on.
+
+    Loopback unless RASA_HOST or `--interface` opens it; with `--enable-api`,
+    the API's JWT secret from the environment. The list becomes this
+    process's own `sys.argv`: the command line that `ps` shows stays
+    without the secret.
+    """
+    if rasa.__version__ != RASA_VERSION:
+        raise SystemExit(f"bot/rasa_server.py was written for Rasa {RASA_VERSION}, not {rasa.__version__}: "
+                         "check its speed-ups against the new version (tests/unit/test_rasa_server.py).")
+    given = [argument.split("=", 1)[0] for argument in arguments]
+    if set(given) & set(SECRET_OPTIONS):
+        raise SystemExit("Secrets do not go on the command line: set RASA_TOKEN in the environment or .env.")
+    served = list(arguments)
+    interface = next((arguments[i].split("=", 1)[1] if "=" in arguments[i] else arguments[i + 1]
+                      for i, name in enumerate(given) if name in ("--interface", "-i")), None)
+    if interface is None:
+        interface = env.get("RASA_HOST") or DEFAULT_HOST
+        served.append(f"--interface={interface}")
+    if "--enable-api" in given:
+        secret = env.get("RASA_TOKEN", "").strip()
+        if not secret:
+            raise SystemExit("--enable-api needs RASA_TOKEN (the HTTP API's JWT secret) in the environment or .env.")
+        served += [f"--jwt-secret={secret}", "--jwt-method=HS256"]
+    return served, interface
+
+
 def main() -> None:
-    apply()
     from rasa.__main__ import main as rasa_main
 
+    if sys.argv[1:2] == ["run"] and sys.argv[2:3] != ["actions"]:
+        load_dotenv(override=False)
+        sys.argv[2:], interface = run_arguments(sys.argv[2:], dict(os.environ))
+        os.environ["RASA_HOST"] = interface  # what the REST channel checks (bot/channels/redacting.py)
+        apply()
     sys.argv[0] = "rasa"
     rasa_main()
 

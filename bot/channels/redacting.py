@@ -7,7 +7,15 @@ it. The channel names stay "rest" and "socketio", so the URLs do not change.
 
 Both also put the address the message came from into its metadata (replacing any
 value the client sent), so that the backend can limit identity checks per client.
+
+The REST channel lets its caller choose the conversation, so it is for
+trusted callers: with REST_CHANNEL_TOKEN set it answers only requests that
+carry `Authorization: Bearer <REST_CHANNEL_TOKEN>`; without it, only a
+server bound to loopback may start (docs/OPERATIONS.md). Members use the
+website channel.
 """
+import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -16,6 +24,9 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
+from sanic import response
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
 
 from bot.client_address import METADATA_KEY, client_address, trusted_proxies
 from bot.redaction import redact
@@ -37,6 +48,8 @@ def with_client_address(metadata: Any, request) -> Dict[str, Any]:
     metadata[METADATA_KEY] = client_address(request.ip, request.headers.getall("x-forwarded-for", []),
                                             TRUSTED_PROXIES)
     return metadata
+MAX_SENDER_LENGTH = 128
+MAX_MESSAGE_LENGTH = 5000
 
 
 def redacting(on_new_message: OnNewMessage) -> OnNewMessage:
@@ -49,13 +62,76 @@ def redacting(on_new_message: OnNewMessage) -> OnNewMessage:
     return handle
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def malformed(body: Any) -> Optional[str]:
+    """What is wrong with a REST message body, or None when it is a usable message."""
+    if not isinstance(body, dict):
+        return 'The body must be a JSON object: {"sender": "...", "message": "..."}.'
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_LENGTH:
+        return f'"sender" must be a non-empty string of at most {MAX_SENDER_LENGTH} characters.'
+    if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
+        return f'"message" must be a non-empty string of at most {MAX_MESSAGE_LENGTH} characters.'
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        return '"metadata" must be a JSON object when given.'
+    return None
+
+
 class RedactingRestInput(RestInput):
+    """Rasa's REST channel for trusted callers: a token outside development, a 400 for bad input."""
+
+    def __init__(self, token: Optional[str] = None) -> None:
+        self.token = token
+
     @classmethod
     def name(cls) -> str:
         return "rest"
 
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict]) -> "RedactingRestInput":
+        token = os.environ.get("REST_CHANNEL_TOKEN", "").strip() or None
+        host = os.environ.get("RASA_HOST", "127.0.0.1")
+        if token is None and not is_loopback(host):
+            raise ValueError(
+                f"The REST channel lets its caller write into any conversation; Rasa listens on {host}, "
+                "so set REST_CHANNEL_TOKEN (its callers send `Authorization: Bearer <token>`).")
+        return cls(token)
+
+    def _extract_input_channel(self, request: Request) -> str:
+        # The caller does not get to claim another channel.
+        return self.name()
+
+    def refusal(self, request: Request) -> Optional[response.HTTPResponse]:
+        """401 without the channel's token (when it has one), 400 for a body that is not a message."""
+        if self.token is not None:
+            scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(provided.encode(), self.token.encode()):
+                return response.json({"error": "Send `Authorization: Bearer <REST_CHANNEL_TOKEN>`."}, status=401)
+        try:
+            problem = malformed(request.json)
+        except InvalidUsage:  # Sanic could not parse the body
+            problem = "The body is not valid JSON."
+
+        return response.json({"error": problem}, status=400) if problem else None
+
     def blueprint(self, on_new_message: OnNewMessage):
-        return super().blueprint(redacting(on_new_message))
+        blueprint = super().blueprint(redacting(on_new_message))
+
+        @blueprint.middleware("request")
+        async def only_well_formed_messages(request: Request) -> Optional[response.HTTPResponse]:
+            if request.method == "POST":
+                return self.refusal(request)
+            return None
+
+        return blueprint
 
     def get_metadata(self, request) -> Optional[Dict[str, Any]]:
         return with_client_address(super().get_metadata(request), request)

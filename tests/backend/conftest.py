@@ -7,7 +7,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.cli import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token"
 ACTIONS_TOKEN = "test-actions-token"
@@ -33,12 +34,6 @@ SECRET_KEY = "test-secret-key"
 TOKENS = {"admin": ADMIN_TOKEN, "actions": ACTIONS_TOKEN}
 POSTGRES_DSN = os.environ.get("BACKEND_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 START_TIMEOUT_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def unique() -> str:

@@ -3,7 +3,6 @@ personal data, and no silent skips of the PostgreSQL cases in CI."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.backend.models import Base
+from bot.cli import free_port
 
 pytestmark = pytest.mark.asyncio
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_health_reports_the_database(api):

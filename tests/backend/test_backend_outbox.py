@@ -2,7 +2,6 @@
 do not outlive their use, text messages that cannot be sent, and SMTP logins only over TLS."""
 import asyncio
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.backend.services.outbox import MAX_ATTEMPTS
+from bot.cli import free_port
 from bot.facts import facts
 
 pytestmark = pytest.mark.asyncio
@@ -30,12 +30,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from bot.cli import ROOT, Stack, isolated_stack, model_path
+from bot.facts import facts, phone
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +98,17 @@ def outbox(backend, address: str) -> List[Dict]:
 
 SHARED = ROOT.parent / "shared"
 
+# What the answers must say, read from bot/facts.yml (never written twice).
+FACTS = facts()
+MYCHART_PHONE = phone("mychart")
+CE_PHONE = phone("learning_center_ce")
+EMERGENCY = FACTS["emergency_number"]
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+
+
+def said_number(count: int) -> str:
+    """A pattern for a count as the bot may write it: "5" or "five"."""
+    return rf"\b({count}|{NUMBER_WORDS.get(count, count)})\b"
 
 # The chat page and the e-mailed-link pages in chromium (tests/e2e/web.py).
 from tests.e2e.web import browser, web  # noqa: E402,F401  (fixtures)

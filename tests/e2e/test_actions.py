@@ -14,9 +14,9 @@ from tests.e2e.conftest import outbox
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 
 
-def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
-               just_set: tuple = (), client_address: Optional[str] = "__new__") -> dict:
-    """Run one action; `just_set` names the slots the latest message filled (to validate).
+def action_call(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
+                just_set: tuple = (), client_address: Optional[str] = "__new__") -> bytes:
+    """The body Rasa posts to the action server to run one action.
 
     The latest user message carries the client address in its metadata, as the channels record it
     (a new one per call unless given; None for a channel that records none)."""
@@ -33,9 +33,17 @@ def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "a
         "active_loop": {},
         "latest_action_name": "action_listen",
     }
-    body = json.dumps({"next_action": action, "tracker": tracker, "domain": DOMAIN}).encode()
-    request = urllib.request.Request(f"{stack.actions_url}/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    return json.dumps({"next_action": action, "tracker": tracker, "domain": DOMAIN}).encode()
+
+
+def run_action(stack, action: str, slots: dict, text: str = "", intent: str = "affirm",
+               just_set: tuple = (), client_address: Optional[str] = "__new__") -> dict:
+    """Run one action as Rasa does (with its credential); `just_set` names the slots the latest message filled."""
+    request = urllib.request.Request(
+        f"{stack.actions_url}/webhook",
+        data=action_call(stack, action, slots, text, intent, just_set, client_address),
+        headers={"Content-Type": "application/json",
+                 "Authorization": f"Bearer {stack.env['ACTION_SERVER_TOKEN']}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 

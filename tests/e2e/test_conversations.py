@@ -2,14 +2,16 @@
 import re
 import urllib.request
 
-from tests.e2e.conftest import Chat
+from bot.rasa_api import auth_headers
+from tests.e2e.conftest import CE_PHONE, EMERGENCY, FACTS, MYCHART_PHONE, Chat
 
 PHONE = re.compile(r"\d{3}-\d{3}-\d{4}")
 
 
 def tracker_json(stack, sender: str) -> str:
-    url = f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.env['RASA_TOKEN']}"
-    with urllib.request.urlopen(url, timeout=15) as response:
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{sender}/tracker",
+                                     headers=auth_headers(stack.env["RASA_TOKEN"]))
+    with urllib.request.urlopen(request, timeout=15) as response:
         return response.read().decode()
 
 
@@ -21,13 +23,13 @@ def test_greeting_and_what_it_can_do(chat):
 
 def test_emergency_comes_first(chat):
     reply = chat.say("my husband collapsed and is not breathing")
-    assert reply.lstrip().lower().startswith("if this is a medical emergency, call 911")
+    assert reply.lstrip().lower().startswith(f"if this is a medical emergency, call {EMERGENCY}")
 
 
 def test_emergency_in_the_middle_of_a_form(chat):
     chat.say("please send me a new mychart access code")
     reply = chat.say("i have crushing chest pain right now")
-    assert "911" in reply
+    assert EMERGENCY in reply
 
 
 def test_a_typed_password_is_neither_repeated_nor_stored(stack, chat):
@@ -46,12 +48,12 @@ def test_an_ssn_is_neither_repeated_nor_stored(stack, chat):
 def test_which_number_depends_on_the_conversation(stack):
     ce = Chat(stack)
     ce.say("how do I get CE credit by texting a code?")
-    assert "605-322-7879" in ce.say("which number do I call?")
+    assert CE_PHONE in ce.say("which number do I call?")
 
     lockout = Chat(stack)
     lockout.say("my mychart account got locked after too many tries")
     lockout.say("no")
-    assert "855-667-9704" in lockout.say("what number should i call")
+    assert MYCHART_PHONE in lockout.say("what number should i call")
 
 
 def test_out_of_scope_is_redirected_without_a_phone_number(chat):
@@ -73,7 +75,7 @@ def test_record_access_check_asks_only_what_it_needs(chat):
     reply = chat.say("he is 16")
     assert re.search(r"emancipated", reply, re.I)
     reply = chat.say("no")
-    assert re.search(r"by law", reply, re.I) and "14-17" in reply
+    assert re.search(r"by law", reply, re.I) and f"{FACTS['teen_access']['min_age']}-{FACTS['teen_access']['max_age']}" in reply
 
 
 def test_record_access_for_an_emancipated_teen_in_one_message(chat):

@@ -4,8 +4,8 @@ import re
 import urllib.request
 import uuid
 
-
-from tests.e2e.conftest import Chat, backend_call, outbox
+from bot.rasa_api import auth_headers
+from tests.e2e.conftest import FACTS, MYCHART_PHONE, Chat, backend_call, outbox, said_number
 
 SENT = re.compile(r"if the details match our records", re.I)
 
@@ -23,7 +23,7 @@ def test_reissue_sends_a_code_to_the_contact_on_file(chat, new_patient, backend)
     reply = chat.say("I lost my mychart access code, can you send me a new one")
     assert re.search(r"first and last name", reply, re.I)
     reply = fill_identity(chat, patient, dob="February 29, 1984")
-    assert SENT.search(reply) and "855-667-9704" in reply
+    assert SENT.search(reply) and MYCHART_PHONE in reply
     messages = outbox(backend, patient["email"])
     assert any(re.search(r"access code", m["body"], re.I) for m in messages)
 
@@ -82,20 +82,19 @@ def test_typed_intents_with_slots_cannot_skip_a_check(chat, backend):
 def test_slots_set_from_outside_cannot_skip_the_backend_check(stack, backend, new_patient):
     patient = new_patient()
     sender = f"outside-{uuid.uuid4().hex[:8]}"
-    token = stack.env["RASA_TOKEN"]
     wrong_email = f"attacker.{uuid.uuid4().hex[:6]}@example.org"
     events = [{"event": "slot", "name": name, "value": value} for name, value in {
         "full_name": f"{patient['first_name']} {patient['last_name']}", "date_of_birth": "1950-01-01",
         "contact_on_file": wrong_email, "identity_confirmed": True}.items()]
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/conversations/{sender}/tracker/events?token={token}",
-        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=15).read()
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/conversations/{sender}/execute?token={token}",
-        data=json.dumps({"name": "action_reissue_access_code"}).encode(),
-        headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).read()
+    headers = {"Content-Type": "application/json", **auth_headers(stack.env["RASA_TOKEN"])}
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{sender}/tracker/events",
+                                     data=json.dumps(events).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=15) as response:
+        assert response.status == 200
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{sender}/execute",
+                                     data=json.dumps({"name": "action_reissue_access_code"}).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
     assert outbox(backend, patient["email"]) == []
     assert outbox(backend, wrong_email) == []
 
@@ -113,15 +112,15 @@ def test_the_channel_records_the_client_address_over_any_the_client_sends(chat, 
 
 def test_lockout_then_reset_unlocks(chat, new_patient, backend, stack):
     patient = new_patient(password="Original-pass-1")
-    for _ in range(5):
-        status, _ = backend_call(stack, "POST", "/accounts/login",
-                                 {"username": patient["email"], "password": "wrong-guess"})
-    assert status == 423
+    attempts = FACTS["login"]["failed_attempts_before_lockout"]
+    statuses = [backend_call(stack, "POST", "/accounts/login", {"username": patient["email"], "password": "wrong-guess"})[0]
+                for _ in range(attempts)]
+    assert statuses == [401] * (attempts - 1) + [423]
     reply = chat.say("I'm locked out of MyChart after too many tries, how do I get back in?")
-    assert re.search(r"five", reply, re.I) and re.search(r"reset link", reply, re.I)
+    assert re.search(said_number(attempts), reply, re.I) and re.search(r"reset link", reply, re.I)
     chat.say("yes")
     reply = fill_identity(chat, patient)
-    assert "30 minutes" in reply
+    assert f"{FACTS['login']['reset_link_valid_minutes']} minutes" in reply
     body = next(m["body"] for m in outbox(backend, patient["email"]) if "token=" in (m["body"] or ""))
     token = re.search(r"token=([\w-]+)", body).group(1)
     status, _ = backend_call(stack, "POST", "/accounts/password-reset/complete",
@@ -153,6 +152,7 @@ def upload_agreement(stack) -> str:
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
                  "Authorization": f"Bearer {stack.env['BACKEND_ACTIONS_TOKEN']}"})
     with urllib.request.urlopen(request, timeout=15) as response:
+        assert response.status == 201
         return json.loads(response.read())["id"]
 
 
@@ -181,7 +181,7 @@ def test_site_request_from_start_to_status(chat, backend):
     email = f"morgan.{uid}@example.org"
     reply = open_site_request(chat, f"Prairie Family Clinic {uid}", email)
     reference = re.search(r"SR-[A-Z0-9]+", reply).group(0)
-    assert "noreply@systemlink.averaconnect.org" in reply
+    assert FACTS["system_link"]["confirmation_sender"] in reply
     assert any("confirm" in m["body"].lower() for m in outbox(backend, email))
     status, body = backend("GET", f"/site-requests/{reference}")
     assert status == 200 and body["status"] == "awaiting_agreement"
@@ -218,8 +218,8 @@ def test_backend_down_gives_the_phone_number_and_loses_nothing(stack, chat, new_
     try:
         chat.say("send me a new mychart access code")
         reply = fill_identity(chat, patient)
-        assert "855-667-9704" in reply and re.search(r"isn't responding", reply)
-        assert re.search(r"24/7", chat.say("is mychart support open at night?"))
+        assert MYCHART_PHONE in reply and re.search(r"isn't responding", reply)
+        assert FACTS["phone_numbers"]["mychart"]["hours"] in chat.say("is mychart support open at night?")
     finally:
         backend_service.start()
         backend_service.wait_healthy(timeout=60)

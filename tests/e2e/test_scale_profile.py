@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from bot.cli import ROOT, free_port, model_path, rasa_service
-from tests.e2e.conftest import Chat
+from tests.e2e.conftest import MYCHART_PHONE, Chat
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
 
@@ -74,8 +74,8 @@ def test_two_replicas_share_conversations_in_postgresql(stack, tracker_database,
         second.sender = first.sender
         first.url, second.url = (r.health_url.split("/status")[0] + "/webhooks/rest/webhook" for r in replicas)
 
-        assert "855-667-9704" in first.say("i got locked out of mychart")
-        assert "855-667-9704" in second.say("what number do i call?")  # context from the other replica
+        assert MYCHART_PHONE in first.say("i got locked out of mychart")
+        assert MYCHART_PHONE in second.say("what number do i call?")  # context from the other replica
         assert run(stored_user_messages(tracker_database, first.sender)) == 2
     finally:
         for replica in replicas:

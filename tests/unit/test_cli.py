@@ -1,20 +1,78 @@
-"""How bot/cli.py starts Rasa: the command line must survive any token; only the staff channels that are on."""
+"""How bot/cli.py and bot/rasa_server.py start Rasa: loopback, no secret on the command line, only the staff
+channels that are on."""
 from pathlib import Path
 
-import yaml
+import pytest
+import rasa
 from rasa.__main__ import create_argument_parser
 
-from bot.cli import Ports, Stack, rasa_service, staff_channels_summary, write_credentials
+import yaml
+
+from bot import rasa_server
+from bot.cli import ENV_EXAMPLE, Ports, Stack, rasa_service, staff_channels_summary, write_credentials
+
+SECRET = "-hl3x_Q-a-secret-that-starts-with-a-dash"
 
 
-def test_rasa_reads_a_token_that_starts_with_a_dash(tmp_path):
-    """token_urlsafe gives such a token one time in 64; Rasa then refused to start."""
-    service = rasa_service(Path("models/m.tar.gz"), 5005, Path("endpoints.yml"),
-                           {"RASA_TOKEN": "-hl3x_Q"}, tmp_path / "rasa.log")
-    run_arguments = service.argv[service.argv.index("run"):]
-    parsed = create_argument_parser().parse_args(run_arguments)
-    assert parsed.auth_token == "-hl3x_Q"
-    assert parsed.enable_api and parsed.port == 5005
+def served(arguments, env):
+    served_arguments, interface = rasa_server.run_arguments(arguments, env)
+    return create_argument_parser().parse_args(["run", *served_arguments]), interface
+
+
+def test_the_command_line_carries_no_secret(tmp_path):
+    service = rasa_service(Path("models/m.tar.gz"), 5005, Path("endpoints.yml"), {"RASA_TOKEN": SECRET},
+                           tmp_path / "rasa.log")
+    assert not any(SECRET in argument for argument in service.argv)
+    assert "--enable-api" in service.argv
+
+
+def test_the_launcher_reads_the_api_secret_from_the_environment_and_binds_to_loopback():
+    parsed, interface = served(["--enable-api", "--port", "5005"], {"RASA_TOKEN": SECRET})
+    assert parsed.jwt_secret == SECRET and parsed.jwt_method == "HS256"
+    assert parsed.auth_token is None  # no plain token: it would travel in URLs
+    assert parsed.interface == interface == "127.0.0.1"
+
+
+def test_a_setting_opens_the_interface():
+    parsed, interface = served(["--enable-api"], {"RASA_TOKEN": SECRET, "RASA_HOST": "0.0.0.0"})
+    assert parsed.interface == interface == "0.0.0.0"
+    parsed, interface = served(["--interface=10.1.2.3"], {"RASA_HOST": "0.0.0.0"})
+    assert parsed.interface == interface == "10.1.2.3"
+
+
+@pytest.mark.parametrize("arguments", [["--auth-token", SECRET], [f"--auth-token={SECRET}"], ["--jwt-secret", SECRET]])
+def test_a_secret_on_the_command_line_is_refused(arguments):
+    with pytest.raises(SystemExit, match="command line"):
+        rasa_server.run_arguments(["--enable-api", *arguments], {"RASA_TOKEN": SECRET})
+
+
+def test_the_api_is_not_served_without_its_secret():
+    with pytest.raises(SystemExit, match="RASA_TOKEN"):
+        rasa_server.run_arguments(["--enable-api"], {})
+
+
+def test_the_launcher_refuses_another_rasa_version(monkeypatch):
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with pytest.raises(SystemExit, match="written for Rasa 3.6.21"):
+        rasa_server.run_arguments(["--enable-api"], {"RASA_TOKEN": SECRET})
+
+
+def test_every_new_secret_is_in_env_example():
+    example = ENV_EXAMPLE.read_text()
+    for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN"):
+        assert f"\n{name}=change-me\n" in example
+
+
+def test_an_existing_env_file_gets_the_secrets_it_lacks(tmp_path, monkeypatch):
+    from bot import cli
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("# written by an older version\nRASA_TOKEN=kept\nexport SMTP_HOST='mail.example.org'\n")
+    monkeypatch.setattr(cli, "ENV_FILE", env_file)
+    cli.ensure_env_file()
+    values = cli.read_env_file()
+    assert values["RASA_TOKEN"] == "kept" and values["SMTP_HOST"] == "mail.example.org"
+    assert len(values["ACTION_SERVER_TOKEN"]) == 64 and values["BACKEND_SECRET_KEY"] != "change-me"
 
 
 def test_effective_credentials_hold_only_the_channels_that_are_on_and_no_secret(tmp_path):

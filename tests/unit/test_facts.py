@@ -34,65 +34,88 @@ def responses():
 
 
 RESPONSES = list(responses())
-ids = [name for name, _ in RESPONSES]
+LOGIN, CE, TEENS, SYSTEM_LINK_FACTS = FACTS["login"], FACTS["ce_portal"], FACTS["teen_access"], FACTS["system_link"]
+COUNTED = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)"
 
 
 def as_number(token: str) -> int:
     return int(token) if token.isdigit() else WORD_NUMBERS[token.lower()]
 
 
+# (fact, pattern, what a match says, what facts.yml says)
+NUMERIC_FACTS = [
+    ("failed attempts before lockout",
+     COUNTED + r"(?:th)? (?:unsuccessful |failed |wrong |incorrect )?(?:login |log-in |sign-in )?(?:attempts|tries)",
+     lambda m: as_number(m.group(1)), LOGIN["failed_attempts_before_lockout"]),
+    ("reset link minutes", COUNTED + r"[ -]?min(ute)?s?\b", lambda m: as_number(m.group(1)),
+     LOGIN["reset_link_valid_minutes"]),
+    ("CE text code digits", r"(\d+)[ -]?digit (?:activity |attendance |ce )?code", lambda m: int(m.group(1)),
+     CE["text_code_digits"]),
+    ("CE text within hours", r"(\d+) hours", lambda m: int(m.group(1)), CE["text_within_hours"]),
+    ("CE certificate days", r"(\d+) days", lambda m: int(m.group(1)), CE["certificate_days"]),
+    ("teen access ages", r"\b(?:ages?|aged|teens?|teenagers?)\D{0,12}?\b(\d{2})\s*(?:-|–|to|through)\s*(\d{2})\b",
+     lambda m: (int(m.group(1)), int(m.group(2))), (TEENS["min_age"], TEENS["max_age"])),
+    ("System Link screen resolution", r"\b\d{3,4} ?x ?\d{3,4}\b", lambda m: m.group(0).replace(" ", ""),
+     SYSTEM_LINK_FACTS["min_screen_resolution"]),
+    ("System Link registration deadline", r"April (\d+)", lambda m: m.group(0), SYSTEM_LINK_FACTS["registration_deadline"]),
+] + [
+    (f"{browser} version", rf"{browser.split()[-1]}\D{{0,20}}?(\d+)", lambda m: int(m.group(1)), version)
+    for browser, version in SYSTEM_LINK_FACTS["browsers"].items()
+]
+
+
+def numeric_fact_cases():
+    """One case per number a response states about a fact: (fact, response, what it says, expected)."""
+    for fact, pattern, said, expected in NUMERIC_FACTS:
+        for name, text in RESPONSES:
+            for match in re.finditer(pattern, text, re.I):
+                yield pytest.param(fact, name, said(match), expected, id=f"{fact}: {name}")
+
+
+NUMERIC_FACT_CASES = list(numeric_fact_cases())
+WITH_PHONE_NUMBERS = [pytest.param(name, set(PHONE.findall(text)), id=name)
+                      for name, text in RESPONSES if PHONE.search(text)]
+TOPIC_ANSWERS_WITH_NUMBERS = [
+    pytest.param(name, set(PHONE.findall(text)), line, id=name)
+    for name, text in RESPONSES if PHONE.search(text)
+    for line, prefixes in INTENT_PREFIXES
+    if line != SYSTEM_LINK and name[len("utter_"):].startswith(prefixes)
+]
+FILE_TYPE_LISTS = [
+    pytest.param(name, {t.lower() for t in listed}, id=name) for name, text in RESPONSES
+    if len(listed := re.findall(r"\b(pdf|jpe?g|gif|bmp|tiff?|png|docx?|heic)\b", text, re.I)) >= 3
+]
+
+
 def test_there_are_responses_to_check():
     assert len(RESPONSES) > 100
 
 
-@pytest.mark.parametrize("name,text", RESPONSES, ids=ids)
-def test_only_known_phone_numbers(name, text):
-    assert set(PHONE.findall(text)) <= set(NUMBERS.values()), name
+def test_every_numeric_fact_is_stated_somewhere():
+    """A pattern that stops matching (a reworded answer) must not pass silently as "nothing wrong"."""
+    stated = {param.values[0] for param in NUMERIC_FACT_CASES}
+    assert stated == {fact for fact, *_ in NUMERIC_FACTS}
+    assert WITH_PHONE_NUMBERS and TOPIC_ANSWERS_WITH_NUMBERS and FILE_TYPE_LISTS
 
 
-@pytest.mark.parametrize("name,text", RESPONSES, ids=ids)
-def test_a_topic_answer_with_a_number_gives_its_topic_number(name, text):
-    intent = name[len("utter_"):]
-    found = set(PHONE.findall(text))
-    for line, prefixes in INTENT_PREFIXES:
-        if line != SYSTEM_LINK and intent.startswith(prefixes) and found:
-            assert NUMBERS[line] in found, f"{name} gives {found}, expected {NUMBERS[line]}"
+@pytest.mark.parametrize("name,numbers", WITH_PHONE_NUMBERS)
+def test_only_known_phone_numbers(name, numbers):
+    assert numbers <= set(NUMBERS.values()), name
 
 
-@pytest.mark.parametrize("name,text", RESPONSES, ids=ids)
-def test_numeric_facts(name, text):
-    login = FACTS["login"]
-    ce = FACTS["ce_portal"]
-    counted = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)"
-    for match in re.finditer(counted + r"(?:th)? (?:unsuccessful |failed |wrong |incorrect )?(?:login |log-in |sign-in )?(?:attempts|tries)", text, re.I):
-        assert as_number(match.group(1)) == login["failed_attempts_before_lockout"], name
-    for match in re.finditer(counted + r"[ -]?min(ute)?s?\b", text, re.I):
-        assert as_number(match.group(1)) == login["reset_link_valid_minutes"], name
-    for match in re.finditer(r"(\d+)[ -]?digit (?:activity |attendance |ce )?code", text, re.I):
-        assert int(match.group(1)) == ce["text_code_digits"], name
-    for match in re.finditer(r"(\d+) hours", text, re.I):
-        assert int(match.group(1)) == ce["text_within_hours"], name
-    for match in re.finditer(r"(\d+) days", text, re.I):
-        assert int(match.group(1)) == ce["certificate_days"], name
-    for match in re.finditer(r"\b(?:ages?|aged|teens?|teenagers?)\D{0,12}?\b(\d{2})\s*(?:-|–|to|through)\s*(\d{2})\b", text, re.I):
-        assert (int(match.group(1)), int(match.group(2))) == (
-            FACTS["teen_access"]["min_age"], FACTS["teen_access"]["max_age"]), name
-    for match in re.finditer(r"\b\d{3,4} ?x ?\d{3,4}\b", text):
-        assert match.group(0).replace(" ", "") == FACTS["system_link"]["min_screen_resolution"], name
-    for match in re.finditer(r"April (\d+)", text):
-        assert f"April {match.group(1)}" == FACTS["system_link"]["registration_deadline"], name
-    for browser, version in FACTS["system_link"]["browsers"].items():
-        short = browser.split()[-1]
-        for match in re.finditer(rf"{short}\D{{0,20}}?(\d+)", text):
-            assert int(match.group(1)) == version, f"{name}: {short} {match.group(1)}"
+@pytest.mark.parametrize("name,numbers,line", TOPIC_ANSWERS_WITH_NUMBERS)
+def test_a_topic_answer_with_a_number_gives_its_topic_number(name, numbers, line):
+    assert NUMBERS[line] in numbers, f"{name} gives {numbers}, expected {NUMBERS[line]}"
 
 
-@pytest.mark.parametrize("name,text", RESPONSES, ids=ids)
-def test_agreement_file_types_are_complete_when_listed(name, text):
-    allowed = FACTS["system_link"]["agreement_file_types"]
-    listed = [t for t in re.findall(r"\b(pdf|jpe?g|gif|bmp|tiff?|png|docx?|heic)\b", text, re.I)]
-    if len(listed) >= 3:
-        assert sorted({t.lower() for t in listed}) == sorted(allowed), name
+@pytest.mark.parametrize("fact,name,said,expected", NUMERIC_FACT_CASES)
+def test_numeric_facts(fact, name, said, expected):
+    assert said == expected, f"{name} says {said} for {fact}; bot/facts.yml says {expected}"
+
+
+@pytest.mark.parametrize("name,listed", FILE_TYPE_LISTS)
+def test_agreement_file_types_are_complete_when_listed(name, listed):
+    assert sorted(listed) == sorted(SYSTEM_LINK_FACTS["agreement_file_types"]), name
 
 
 def test_emergency_answer_sends_to_911_and_nowhere_else():

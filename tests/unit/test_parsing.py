@@ -3,7 +3,9 @@ from datetime import date
 
 import pytest
 
-from actions.parsing import parse_date_of_birth, parse_email, parse_full_name, parse_phone, parse_yes_no
+from actions.parsing import parse_date_of_birth, parse_full_name, parse_yes_no
+from bot.backend.validation import Form
+from bot.contact_formats import find_email, find_us_phone, phone_digits
 
 TODAY = date(2026, 11, 21)
 
@@ -33,11 +35,11 @@ def test_names():
 
 
 def test_contacts():
-    assert parse_email("it's Dana.Q@Example.org thanks") == "dana.q@example.org"
-    assert parse_phone("(605) 555-0142") == "6055550142"
-    assert parse_phone("+1 605 555 0142") == "6055550142"
-    assert parse_phone("555-0142") is None
-    assert parse_phone("dana@example.org") is None
+    assert find_email("it's Dana.Q@Example.org thanks") == "dana.q@example.org"
+    assert find_us_phone("(605) 555-0142") == "6055550142"
+    assert find_us_phone("+1 605 555 0142") == "6055550142"
+    assert find_us_phone("555-0142") is None
+    assert find_us_phone("dana@example.org") is None
 
 
 def test_yes_no():
@@ -46,3 +48,21 @@ def test_yes_no():
     assert parse_yes_no("nope") is False
     assert parse_yes_no("whatever", intent="affirm") is True
     assert parse_yes_no("maybe") is None
+
+
+@pytest.mark.parametrize("typed", ["Dana.Q@Example.org", "it's dana+mychart@mail.example.org thanks", "o'brien@example.org"])
+def test_an_address_read_in_the_chat_is_one_the_backend_accepts(typed):
+    form = Form({"email": find_email(typed)})
+    assert form.email("email") == find_email(typed) and not form.errors
+
+
+@pytest.mark.parametrize("typed", ["jörg@example.org", "dana@example", "dana@@example.org", "dana q@example.org"])
+def test_the_backend_refuses_an_address_the_chat_would_not_read_as_typed(typed):
+    """One pattern: the backend used to store "jörg@example.org" while the chat read "rg@example.org"."""
+    assert find_email(typed) != typed.lower()
+    assert Form({"email": typed}).email("email") is None
+
+
+@pytest.mark.parametrize("typed", ["+1 (605) 555-0142", "605.555.0142", "1-605-555-0142"])
+def test_a_number_read_in_the_chat_is_stored_digit_for_digit(typed):
+    assert find_us_phone(typed) == Form({"phone": typed}).phone("phone") == phone_digits(typed) == "6055550142"

@@ -1,53 +1,71 @@
-"""Each speed-up of bot/rasa_server.py gives what Rasa's own code gives.
+"""The speed-ups give what Rasa's own code gives, on the trained model.
 
-The end-to-end tests run every conversation through the patched server; these
-compare the patched parts with Rasa's directly, on the trained model (the
-conversations here need no action server).
+Two are components named in config.yml (bot/nlu/fast_classifier.py,
+bot/policies.py): every Rasa command uses them. Two are installed by the
+launcher for `run` (bot/rasa_server.py). Here the served agent (all four)
+is compared with the same trained model run by Rasa's own code: the
+components turned back into Rasa's classes, Rasa's graph runner and
+validator. tests/e2e/test_speed_ups_in_forms.py does the same for forms,
+which need the action server.
 """
 import asyncio
 import contextlib
 import copy
+from pathlib import Path
+from typing import Optional
 
 import jsonschema
+import numpy as np
 import pytest
+import yaml
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
+from rasa.core.policies import rule_policy
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.core.policies.rule_policy import RulePolicy
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_server
-from bot.cli import model_path
+from bot.cli import ROOT, model_path
+from bot.nlu.fast_classifier import FastLogisticRegressionClassifier
+from bot import policies
 
-MESSAGES = [
-    "hi", "how do I sign up for MyChart?", "my account is locked", "which number do I call?",
-    "can my 16 year old son have his own account", "my SSN is 123-45-6789", "asdkjh qwelkj",
-    "what browsers does System Link support", "I need a new access code", "thanks, bye",
-]
-RULE_KEYS_BY_RASA = RulePolicy._get_possible_keys
+
+def held_out_messages():
+    """Every example of the held-out NLU set (tests/nlu): wording the model was not trained on."""
+    for path in sorted((ROOT / "tests" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text())["nlu"]:
+            for line in block["examples"].splitlines():
+                if line.strip().startswith("- "):
+                    yield line.strip()[2:]
+
+
+MESSAGES = ["hi", "my SSN is 123-45-6789", "asdkjh qwelkj", "thanks, bye", *held_out_messages()]
 CONVERSATIONS = [
     ["hello", "how do I get CE credit for a conference", "how long can I download the certificate", "thanks"],
     ["I got locked out of MyChart", "how long does it last?", "what about my password, I forgot it"],
     ["what roles are there in System Link", "who needs to be the site administrator", "bye"],
+    # Offers answered yes or no: rules that look further back than the last state.
+    ["I forgot my password", "no"], ["I'm locked out of MyChart", "no thanks"],
 ]
-# Offers answered yes or no: rules that look further back than the last state.
-OFFERS = [["I forgot my password", "no"], ["I'm locked out of MyChart", "no thanks"], ["I forgot my password", "yes"]]
-
-
-def without_random_fields(value):
-    """An event as a dict, without what differs from run to run (times, ids, the model id)."""
-    if isinstance(value, dict):
-        return {k: without_random_fields(v) for k, v in value.items()
-                if k not in ("timestamp", "metadata", "message_id")}
-    return value
-
-
 ORIGINALS = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.SPEED_UPS]
 
 
+def without_random_fields(value):
+    """An event as a dict, without what differs from run to run (times, ids, the model id).
+
+    The policy that predicted an action is recorded by class name: the
+    served one is the memoised RulePolicy.
+    """
+    if isinstance(value, dict):
+        return {k: "RulePolicy" if (k, v) == ("policy", "MemoisedRulePolicy") else without_random_fields(v)
+                for k, v in value.items() if k not in ("timestamp", "metadata", "message_id")}
+    return value
+
+
 @contextlib.contextmanager
-def speed_ups_installed():
-    """The speed-ups while the block runs, Rasa's own code again after it."""
+def launcher_speed_ups():
+    """The launcher's speed-ups while the block runs, Rasa's own code again after it."""
     rasa_server.apply()
     try:
         yield
@@ -56,37 +74,27 @@ def speed_ups_installed():
             setattr(owner, name, original)
 
 
-@pytest.fixture(scope="module")
-def agents():
-    """The trained model loaded twice: with Rasa's own code, and with the speed-ups."""
-    stock = Agent.load(str(model_path()))
-    with speed_ups_installed():
-        fast = Agent.load(str(model_path()))
-    return stock, fast
+def components(agent, kind):
+    return [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+            if isinstance(node._component, kind)]
 
 
-def test_the_fast_agent_really_uses_the_speed_ups(agents):
-    stock, fast = agents
-    assert type(stock.processor.graph_runner) is DaskGraphRunner
-    assert type(fast.processor.graph_runner) is rasa_server.SequentialGraphRunner
-    classifiers = [node._component for node in fast.processor.graph_runner._instantiated_nodes.values()
-                   if isinstance(node._component, LogisticRegressionClassifier)]
-    assert classifiers, "config.yml has no LogisticRegressionClassifier: drop its speed-ups from bot/rasa_server.py"
-    assert all(c.clf.coef_.T.flags["C_CONTIGUOUS"] for c in classifiers)
+def as_rasa_runs_it(agent: Agent) -> Agent:
+    """The agent's trained components turned back into Rasa's own classes (weights as Rasa loads them)."""
+    for classifier in components(agent, FastLogisticRegressionClassifier):
+        classifier.__class__ = LogisticRegressionClassifier
+        classifier.clf.coef_ = np.ascontiguousarray(classifier.clf.coef_)
+    for policy in components(agent, policies.MemoisedRulePolicy):
+        policy.__class__ = rule_policy.RulePolicy
+    return agent
 
 
-def test_every_message_is_understood_the_same(agents):
-    stock, fast = agents
-
-    async def parse_all(agent):
-        return [await agent.parse_message(text) for text in MESSAGES]
-
-    with speed_ups_installed():
-        parsed_by_fast = asyncio.run(parse_all(fast))
-    for ours, theirs in zip(parsed_by_fast, asyncio.run(parse_all(stock))):
-        assert ours["intent"] == theirs["intent"]
-        assert ours["intent_ranking"] == theirs["intent_ranking"]
-        assert ours["entities"] == theirs["entities"]
+def served_and_stock_agents(action_endpoint: Optional[EndpointConfig] = None):
+    """The trained model loaded as `rasa_server run` serves it, and as plain Rasa would run it."""
+    stock = as_rasa_runs_it(Agent.load(str(model_path()), action_endpoint=action_endpoint))
+    with launcher_speed_ups():
+        served = Agent.load(str(model_path()), action_endpoint=action_endpoint)
+    return served, stock
 
 
 async def converse(agent, sender_id, texts):
@@ -94,38 +102,82 @@ async def converse(agent, sender_id, texts):
     return replies, await agent.tracker_store.retrieve(sender_id)
 
 
-def test_every_conversation_gets_the_same_replies_and_events(agents):
-    stock, fast = agents
-    for number, texts in enumerate(CONVERSATIONS):
-        with speed_ups_installed():
-            ours = asyncio.run(converse(fast, f"same-{number}", texts))
-        theirs = asyncio.run(converse(stock, f"same-{number}", texts))
-        assert ours[0] == theirs[0]
-        assert all(ours[0])  # every turn was answered
+def same_conversations(served, stock, conversations, sender_prefix):
+    """Both agents hold each conversation; the replies and stored events must be the same."""
+    for number, texts in enumerate(conversations):
+        with launcher_speed_ups():
+            ours = asyncio.run(converse(served, f"{sender_prefix}-{number}", texts))
+        theirs = asyncio.run(converse(stock, f"{sender_prefix}-{number}", texts))
+        assert ours[0] == theirs[0], texts
+        assert all(ours[0]), texts  # every turn was answered
         assert ([without_random_fields(event.as_dict()) for event in ours[1].events]
-                == [without_random_fields(event.as_dict()) for event in theirs[1].events])
+                == [without_random_fields(event.as_dict()) for event in theirs[1].events]), texts
+
+
+def same_rules_at_every_point(served, stock, conversations, sender_prefix) -> int:
+    """Rasa's rule search and the memoised one, on every prefix of every conversation, twice."""
+    ours, = components(served, policies.MemoisedRulePolicy)
+    theirs, = components(stock, rule_policy.RulePolicy)
+    checked = 0
+    for _ in range(2):  # the second round answers from the memo
+        for number, texts in enumerate(conversations):
+            with launcher_speed_ups():
+                _, tracker = asyncio.run(converse(served, f"{sender_prefix}-{number}-{checked}", texts))
+            states = theirs._prediction_states(tracker, stock.domain)
+            for end in range(1, len(states) + 1):
+                for lookup in theirs.lookup.values():
+                    if isinstance(lookup, dict) and lookup:
+                        assert (ours._get_possible_keys(lookup, states[:end])
+                                == rule_policy.RulePolicy._get_possible_keys(theirs, lookup, states[:end]))
+                        checked += 1
+    return checked
+
+
+@pytest.fixture(scope="module")
+def agents():
+    return served_and_stock_agents()
+
+
+def test_the_served_agent_really_uses_the_speed_ups(agents):
+    served, stock = agents
+    assert type(stock.processor.graph_runner) is DaskGraphRunner
+    assert type(served.processor.graph_runner) is rasa_server.SequentialGraphRunner
+    classifiers = components(served, LogisticRegressionClassifier)
+    assert classifiers and all(type(c) is FastLogisticRegressionClassifier for c in classifiers)
+    assert all(c.clf.coef_.T.flags["C_CONTIGUOUS"] for c in classifiers)
+    assert [type(p) for p in components(served, rule_policy.RulePolicy)] == [policies.MemoisedRulePolicy]
+    assert [type(p) for p in components(stock, rule_policy.RulePolicy)] == [rule_policy.RulePolicy]
+
+
+def test_config_names_the_components_so_every_rasa_command_uses_them():
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    names = [c["name"] for c in config["pipeline"] + config["policies"]]
+    assert "bot.nlu.fast_classifier.FastLogisticRegressionClassifier" in names
+    assert "bot.policies.MemoisedRulePolicy" in names
+    assert not {"LogisticRegressionClassifier", "RulePolicy"} & set(names)
+
+
+def test_every_message_is_understood_the_same(agents):
+    served, stock = agents
+    assert len(MESSAGES) > 300
+
+    async def parse_all(agent):
+        return [await agent.parse_message(text) for text in MESSAGES]
+
+    with launcher_speed_ups():
+        parsed_by_served = asyncio.run(parse_all(served))
+    for text, ours, theirs in zip(MESSAGES, parsed_by_served, asyncio.run(parse_all(stock))):
+        assert ours["intent"] == theirs["intent"], text
+        assert ours["intent_ranking"] == theirs["intent_ranking"], text
+        assert ours["entities"] == theirs["entities"], text
+
+
+def test_every_conversation_gets_the_same_replies_and_events(agents):
+    same_conversations(*agents, CONVERSATIONS, "same")
 
 
 def test_the_same_rules_apply_at_every_point_of_every_conversation(agents):
-    """Rasa's rule search against the remembered one, on every prefix of real conversations, twice."""
-    stock, fast = agents
-    policies = [node._component for node in stock.processor.graph_runner._instantiated_nodes.values()
-                if isinstance(node._component, RulePolicy)]
-    assert policies, "config.yml has no RulePolicy: drop its speed-up from bot/rasa_server.py"
-    policy = policies[0]
-    domain = stock.domain
-    checked = 0
-    for _ in range(2):  # the second round answers from the memo
-        for number, texts in enumerate(CONVERSATIONS + OFFERS):
-            _, tracker = asyncio.run(converse(stock, f"rules-{number}", texts))
-            states = policy._prediction_states(tracker, domain)
-            for end in range(1, len(states) + 1):
-                for lookup in policy.lookup.values():
-                    if isinstance(lookup, dict) and lookup:
-                        ours = rasa_server.possible_rule_keys(policy, lookup, states[:end])
-                        assert ours == RULE_KEYS_BY_RASA(policy, lookup, states[:end])
-                        checked += 1
-    assert checked > 50
+    assert same_rules_at_every_point(*agents, CONVERSATIONS, "rules") > 50
 
 
 @pytest.mark.parametrize("response", [
@@ -148,4 +200,3 @@ def test_action_server_responses_are_judged_as_rasa_judges_them(response):
     assert ours == verdict(RemoteAction._validate_action_result)
     if not isinstance(response.get("responses", []), list) or not isinstance(response.get("events"), list):
         assert "Failed to validate Action server response" in ours
-
