@@ -10,6 +10,8 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 
+from bot.rasa_api import auth_headers
+
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 # The website widget shows a bot_uttered payload with "agent_name" as a message from a person.
@@ -27,8 +29,8 @@ class RasaClient:
         self._session: Optional[aiohttp.ClientSession] = None
 
     def _auth(self) -> Dict[str, str]:
-        """Rasa 3.6 takes its token (--auth-token) as the `token` query parameter only."""
-        return {"token": self.token} if self.token else {}
+        """A short-lived JWT signed with RASA_TOKEN, in a header: never a secret in a URL."""
+        return auth_headers(self.token) if self.token else {}
 
     async def close(self) -> None:
         if self._session is not None:
@@ -39,9 +41,9 @@ class RasaClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
         url = f"{self.base_url}/conversations/{conversation_id}/tracker/events"
-        params = {**self._auth(), "output_channel": channel or "latest", "execute_side_effects": "true"}
+        params = {"output_channel": channel or "latest", "execute_side_effects": "true"}
         try:
-            async with self._session.post(url, json=events, params=params) as response:
+            async with self._session.post(url, json=events, params=params, headers=self._auth()) as response:
                 if response.status != 200:
                     log.warning("Rasa answered %s to appending events", response.status)
                     raise RasaUnavailable()
