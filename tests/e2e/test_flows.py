@@ -102,8 +102,8 @@ def test_slots_set_from_outside_cannot_skip_the_backend_check(stack, backend, ne
 def test_the_channel_records_the_client_address_over_any_the_client_sends(chat, stack):
     """What the backend limits identity checks by is the address the channel saw, not what a client says."""
     chat.say("hello", metadata={"client_address": "203.0.113.7", "topic": "kept"})
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/conversations/{chat.sender}/tracker?token={stack.env['RASA_TOKEN']}")
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{chat.sender}/tracker",
+                                     headers=auth_headers(stack.env["RASA_TOKEN"]))
     with urllib.request.urlopen(request, timeout=15) as response:
         events = json.loads(response.read())["events"]
     metadata = next(e for e in events if e["event"] == "user")["metadata"]

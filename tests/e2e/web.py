@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from bot.cli import ROOT, Stack
+from bot.rasa_api import auth_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -139,11 +140,11 @@ def web(browser, stack):
 def rasa_api(stack: Stack, method: str, path: str, body: Optional[Any] = None,
              query: Optional[Dict[str, str]] = None) -> Any:
     """Every call the tests make to Rasa's HTTP API goes through here (its authentication may change)."""
-    params = urllib.parse.urlencode({**(query or {}), "token": stack.env["RASA_TOKEN"]})
+    params = urllib.parse.urlencode(query or {})
     request = urllib.request.Request(
         f"{stack.rasa_url}{path}?{params}", method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth_headers(stack.env["RASA_TOKEN"])},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"null")
