@@ -20,13 +20,16 @@ with an empty conversation kept in memory. This store:
   database cannot be reached, raises `TrackerStoreUnavailable`, which the
   channels turn into a clear message for the user; nothing is half-written;
 - removes personal slot values (and the messages that answered them) after
-  `personal_data_retention_hours` (`purge_personal_data`).
+  `personal_data_retention_hours` (`purge_personal_data`, run at start and
+  then every `purge_interval_minutes` in a background thread of each Rasa
+  process; running it twice changes nothing).
 
 The events table is Rasa's own (same columns, same rows), so Rasa's tools and
 `SQLTrackerStore` can still read it.
 """
 import json
 import logging
+import threading
 import time
 import weakref
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -150,6 +153,7 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         timeout_seconds: float = 5,
         startup_wait_seconds: float = 30,
         personal_data_retention_hours: float = 24,
+        purge_interval_minutes: float = 60,
         **kwargs: Any,
     ) -> None:
         self.window_turns = int(window_turns)
@@ -158,7 +162,11 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         self.engine = create_engine(dialect, host, port, db, username, password, self.timeout_seconds)
         self._loaded: Dict[int, Tuple[Any, _Loaded]] = {}
         self._create_tables(float(startup_wait_seconds))
+        self._purged_until = 0.0
         super().__init__(domain, event_broker, **kwargs)
+        if float(purge_interval_minutes) > 0:
+            threading.Thread(target=self._purge_forever, args=(float(purge_interval_minutes) * 60,),
+                             name="tracker-retention", daemon=True).start()
 
     # --- Rasa's TrackerStore interface -------------------------------------------------------
 
@@ -220,16 +228,18 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
 
         Returns how many events were changed. Checkpoints older than the
         retention time are deleted (the events they summarise are then read
-        in full, already purged). Run by `python -m bot.tracker_store purge`.
+        in full, already purged). Each run looks only at events that became
+        old enough since the previous run of this process.
         """
         cutoff = (now if now is not None else time.time()) - self.retention_seconds
         changed = 0
         with self._connection() as connection:
             rows = connection.execute(sa.text(
-                "SELECT id, sender_id, type_name, action_name, data FROM events WHERE timestamp < :cutoff "
+                "SELECT id, sender_id, type_name, action_name, data FROM events "
+                "WHERE timestamp < :cutoff AND timestamp >= :since "
                 "AND (type_name = 'user' OR (type_name = 'slot' AND action_name IN :personal)) ORDER BY id"
             ).bindparams(sa.bindparam("personal", expanding=True)),
-                {"cutoff": cutoff, "personal": list(PERSONAL_SLOTS)}).all()
+                {"cutoff": cutoff, "since": self._purged_until, "personal": list(PERSONAL_SLOTS)}).all()
             asked = self._requested_slots(connection, {row.sender_id for row in rows if row.type_name == "user"})
         updates = []
         for row in rows:
@@ -249,7 +259,18 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
                 changed = len(updates)
             connection.execute(sa.text("DELETE FROM tracker_checkpoints WHERE updated < :cutoff"),
                                {"cutoff": cutoff})
+        self._purged_until = cutoff
         return changed
+
+    def _purge_forever(self, interval_seconds: float) -> None:
+        while True:
+            try:
+                changed = self.purge_personal_data()
+                if changed:
+                    logger.info("Removed personal data from %d stored events past the retention time.", changed)
+            except TrackerStoreUnavailable as error:
+                logger.warning("Retention purge postponed: %s", error)
+            time.sleep(interval_seconds)
 
     @staticmethod
     def _requested_slots(connection: Any, senders: set) -> Dict[str, List[Tuple[int, Any]]]:

@@ -156,7 +156,7 @@ def test_personal_data_is_removed_after_the_retention_time(database):
     form_turn = [SlotSet("requested_slot", "full_name", timestamp=20.0), ActionExecuted("action_listen", timestamp=20.1),
                  *user_turn("Jordan Demo", 21.0, slots=[("full_name", "Jordan Demo")])]
     async def scenario():
-        store = WindowedSQLTrackerStore(DOMAIN, personal_data_retention_hours=1, **database)
+        store = WindowedSQLTrackerStore(DOMAIN, personal_data_retention_hours=1, purge_interval_minutes=0, **database)
         await play(lambda: store, [conversation("hi"), form_turn, user_turn("recent", 10_000.0)])
         kept = store.purge_personal_data(now=3_000.0)  # 1 hour after turn 1, less after the last
         purged = store.purge_personal_data(now=3_700.0)
