@@ -5,8 +5,9 @@ that hands a message to Rasa means a password, SSN or access code typed by
 mistake is replaced by a placeholder before anything stores, logs or parses
 it. The channel names stay "rest" and "socketio", so the URLs do not change.
 
-When the conversation database cannot be reached, the member hears so and
-what to do, instead of an error or an answer without its context.
+When the conversation database or the lock store (Redis, scale profile)
+cannot be reached, the member hears so and what to do, instead of an error,
+silence or an answer without its context.
 """
 import logging
 from typing import Any, Awaitable, Callable
@@ -14,10 +15,12 @@ from typing import Any, Awaitable, Callable
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.lock_store import LockError
+from redis.exceptions import RedisError
 
-from bot.facts import phone
 from bot.redaction import redact
 from bot.tracker_store import TrackerStoreUnavailable
+from bot.unavailable import unavailable_text
 
 logger = logging.getLogger(__name__)
 
@@ -31,20 +34,14 @@ def redacting(on_new_message: OnNewMessage) -> OnNewMessage:
             logger.info("Removed %s from an incoming message.", ", ".join(kinds))
         try:
             return await on_new_message(message)
-        except TrackerStoreUnavailable as error:
+        except (TrackerStoreUnavailable, LockError, RedisError) as error:
             logger.error("Message not handled: %s", error)
             if isinstance(getattr(message.output_channel, "messages", None), list):
                 message.output_channel.messages.clear()  # REST: no reply that was not recorded
-            await message.output_channel.send_text_message(message.sender_id, store_down_text())
+            await message.output_channel.send_text_message(message.sender_id, unavailable_text())
             return None
 
     return handle
-
-
-def store_down_text() -> str:
-    return ("Sorry, I can't take in messages right now because our system isn't responding, so I didn't "
-            "record that. Please try again in a few minutes, or call MyChart support at "
-            f"{phone('mychart')} (24/7) and the team can help you directly.")
 
 
 class RedactingRestInput(RestInput):
