@@ -99,3 +99,18 @@ lock-backend: install
 
 clean:
 	rm -rf results models/*.tar.gz
+
+# The scale profile on this machine: PostgreSQL, Redis, 2 Rasa replicas and 2
+# action servers behind nginx (bot/scale.py, docs/OPERATIONS.md).
+.PHONY: run-scale test-scale nginx
+nginx:
+	@test -x /usr/sbin/nginx || { test "$$(id -u)" = 0 && apt-get install -y nginx-light || \
+		{ echo "nginx is needed: sudo apt-get install nginx-light"; exit 1; }; }
+
+run-scale: env train nginx
+	@$(PY) -m bot.scale run
+
+# The long scale checks (minutes each; figures in README.md, Scale profile).
+test-scale: env train nginx
+	$(PY) -m bench.turns --profiles embedded,scale --levels 10 --seconds 30 --conversation-length 200
+	$(PY) -m bench.load --replicas 1,2

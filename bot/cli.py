@@ -252,6 +252,16 @@ def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], l
     )
 
 
+def backend_service(port: int, env: Dict[str, str], log_path: Path, name: str = "backend") -> Service:
+    return Service(name, [str(backend_python()), "-m", "bot.backend"],
+                   f"http://127.0.0.1:{port}/api/v1/healthz", env, log_path)
+
+
+def action_service(port: int, env: Dict[str, str], log_path: Path, name: str = "action server") -> Service:
+    return Service(name, [str(BIN / "python"), "-m", "actions.server", "--port", str(port)],
+                   f"http://127.0.0.1:{port}/health", env, log_path)
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -276,20 +286,21 @@ class Stack:
         common = {"BACKEND_URL": backend_url, "BACKEND_PORT": str(ports.backend), "RASA_URL": self.rasa_url}
         credentials = write_credentials(log_dir.parent / "credentials.yml", env)
         self.services = [
-            Service("backend", [str(backend_python()), "-m", "bot.backend"],
-                    f"{backend_url}/api/v1/healthz", {**env, **common}, log_dir / "backend.log"),
-            Service("action server", [str(BIN / "python"), "-m", "actions.server", "--port", str(ports.actions)],
-                    f"http://127.0.0.1:{ports.actions}/health", {**env, **common}, log_dir / "actions.log"),
+            backend_service(ports.backend, {**env, **common}, log_dir / "backend.log"),
+            action_service(ports.actions, {**env, **common}, log_dir / "actions.log"),
             rasa_service(model, ports.rasa, endpoints, {**env, **common}, log_dir / "rasa.log", speed_ups,
                          credentials),
         ]
+
+    def all_ports(self) -> List[int]:
+        return [self.ports.backend, self.ports.actions, self.ports.rasa]
 
     def __enter__(self) -> "Stack":
         self.start()
         return self
 
     def start(self) -> None:
-        busy = [p for p in (self.ports.backend, self.ports.actions, self.ports.rasa) if port_in_use(p)]
+        busy = [p for p in self.all_ports() if port_in_use(p)]
         if busy:
             raise RuntimeError(f"Port(s) {busy} already in use: is another help desk still running?")
         try:
@@ -365,7 +376,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     ports = Ports()
     print("Starting the backend, the action server and Rasa (logs in var/logs/)...", flush=True)
     stack = Stack(model, ports, ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml"), env, VAR / "logs")
+    return serve(stack, (
+        "\nThe Avera help desk is running:\n"
+        f"  web page with the chat: {env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/\n"
+        f"  chat (REST):    curl -s {stack.rasa_url}/webhooks/rest/webhook "
+        "-d '{\"sender\":\"me\",\"message\":\"hi\"}'\n"
+        f"  chat (socket.io): {stack.rasa_url}/socket.io\n"
+        f"  Rasa HTTP API:  {stack.rasa_url} (a JWT signed with RASA_TOKEN in .env: bot/rasa_api.py)\n"
+        f"  backend API:    {stack.backend_url}/api/v1 (OpenAPI: {stack.backend_url}/api/v1/openapi.json)\n"
+        f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
+        f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "
+        "add agents with `.venv/bin/python -m bot.cli create-agent USERNAME --display-name NAME`)\n"
+        f"{staff_channels_summary(stack)}\n"
+        "Press Ctrl-C to stop."))
 
+
+def serve(stack: Stack, banner: str) -> int:
+    """Start `stack`, print `banner`, and run until Ctrl-C or until one of its processes stops."""
     def stop_requested(*_):
         raise KeyboardInterrupt
 
@@ -374,21 +401,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop_requested)
     try:
         stack.start()
-        print(
-            "\nThe Avera help desk is running:\n"
-            f"  web page with the chat: {env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/\n"
-            f"  chat (REST):    curl -s {stack.rasa_url}/webhooks/rest/webhook "
-            "-d '{\"sender\":\"me\",\"message\":\"hi\"}'\n"
-            f"  chat (socket.io): {stack.rasa_url}/socket.io\n"
-            f"  Rasa HTTP API:  {stack.rasa_url} (a JWT signed with RASA_TOKEN in .env: bot/rasa_api.py)\n"
-            f"  backend API:    {stack.backend_url}/api/v1 (OpenAPI: {stack.backend_url}/api/v1/openapi.json)\n"
-            f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
-            f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "
-            "add agents with `.venv/bin/python -m bot.cli create-agent USERNAME --display-name NAME`)\n"
-            f"{staff_channels_summary(stack)}\n"
-            "Press Ctrl-C to stop.",
-            flush=True,
-        )
+        print(banner, flush=True)
         while (exited := stack.first_exited()) is None:
             time.sleep(1)
         print(f"{exited.name} stopped unexpectedly; see {exited.log_path}. Stopping everything.")

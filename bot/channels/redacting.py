@@ -13,6 +13,10 @@ trusted callers: with REST_CHANNEL_TOKEN set it answers only requests that
 carry `Authorization: Bearer <REST_CHANNEL_TOKEN>`; without it, only a
 server bound to loopback may start (docs/OPERATIONS.md). Members use the
 website channel.
+
+When the conversation database or the lock store (Redis, scale profile)
+cannot be reached, the member hears so and what to do, instead of an error,
+silence or an answer without its context.
 """
 import hmac
 import ipaddress
@@ -24,12 +28,16 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.lock_store import LockError
+from redis.exceptions import RedisError
 from sanic import response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.client_address import METADATA_KEY, client_address, trusted_proxies
 from bot.redaction import redact
+from bot.tracker_store import TrackerStoreUnavailable
+from bot.unavailable import unavailable_text
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +65,14 @@ def redacting(on_new_message: OnNewMessage) -> OnNewMessage:
         message.text, kinds = redact(message.text)
         if kinds:
             logger.info("Removed %s from an incoming message.", ", ".join(kinds))
-        return await on_new_message(message)
+        try:
+            return await on_new_message(message)
+        except (TrackerStoreUnavailable, LockError, RedisError) as error:
+            logger.error("Message not handled: %s", error)
+            if isinstance(getattr(message.output_channel, "messages", None), list):
+                message.output_channel.messages.clear()  # REST: no reply that was not recorded
+            await message.output_channel.send_text_message(message.sender_id, unavailable_text())
+            return None
 
     return handle
 

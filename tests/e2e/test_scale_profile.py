@@ -1,82 +1,79 @@
-"""The scale profile: Rasa keeps conversations in PostgreSQL and locks in Redis.
+"""The scale profile as `make run-scale` starts it: PostgreSQL, Redis, two Rasa replicas behind nginx.
 
-Two Rasa servers share one PostgreSQL tracker store and one Redis lock
-store (endpoints.scale.yml), as replicas behind a load balancer would: a
-conversation started on one continues on the other.
+A conversation goes on whichever replica nginx picks; messages of one
+conversation sent at the same moment are handled one at a time (the Redis
+lock store) and each is stored once, whole, before the next.
 """
 import asyncio
-import socket
+import json
 import uuid
 
-import asyncpg
+import aiohttp
+import psycopg2
 import pytest
 
-from bot.cli import ROOT, free_port, model_path, rasa_service
-from tests.e2e.conftest import MYCHART_PHONE, Chat
-
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
-
-
-def reachable(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+from bot.cli import model_path
+from bot.scale import drop_database, scale_stack
+from tests.e2e.conftest import Chat
+from tests.services import POSTGRES, require_postgres, require_redis
 
 
-pytestmark = pytest.mark.skipif(
-    not (reachable(5432) and reachable(6379)), reason="PostgreSQL on :5432 and Redis on :6379 are needed"
-)
-
-
-def run(coroutine):
-    return asyncio.new_event_loop().run_until_complete(coroutine)
-
-
-async def admin(statement: str) -> None:
-    connection = await asyncpg.connect(**POSTGRES)
+@pytest.fixture(scope="module")
+def scale(tmp_path_factory):
+    require_postgres()
+    require_redis()
+    stack = scale_stack(model_path(), tmp_path_factory.mktemp("scale"))
     try:
-        await connection.execute(statement)
+        with stack:
+            yield stack
     finally:
-        await connection.close()
+        drop_database(stack.database)
 
 
-async def stored_user_messages(database: str, sender: str) -> int:
-    connection = await asyncpg.connect(**{**POSTGRES, "database": database})
+def stored_events(stack, sender):
+    connection = psycopg2.connect(**{**POSTGRES, "dbname": stack.database})
     try:
-        return await connection.fetchval(
-            "SELECT count(*) FROM events WHERE sender_id = $1 AND type_name = 'user'", sender)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT type_name, data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
+            return [(kind, json.loads(data)) for kind, data in cursor.fetchall()]
     finally:
-        await connection.close()
+        connection.close()
 
 
-@pytest.fixture
-def tracker_database():
-    name = f"avera_tracker_{uuid.uuid4().hex[:8]}"
-    run(admin(f'CREATE DATABASE "{name}"'))
-    yield name
-    run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def test_a_conversation_continues_on_the_other_replica(scale):
+    first, second = Chat(scale), Chat(scale)
+    second.sender = first.sender
+    first.url, second.url = (f"{replica.health_url.split('/status')[0]}/webhooks/rest/webhook"
+                             for replica in scale.replicas)
+    assert "855-667-9704" in first.say("i got locked out of mychart")
+    assert "855-667-9704" in second.say("what number do i call?")  # the context was read from PostgreSQL
+    users = [data["text"] for kind, data in stored_events(scale, first.sender) if kind == "user"]
+    assert users == ["i got locked out of mychart", "what number do i call?"]
 
 
-def test_two_replicas_share_conversations_in_postgresql(stack, tracker_database, tmp_path):
-    env = {**stack.env,
-           "ACTION_ENDPOINT_URL": f"{stack.actions_url}/webhook",
-           "TRACKER_DB_HOST": POSTGRES["host"], "TRACKER_DB_PORT": str(POSTGRES["port"]),
-           "TRACKER_DB_NAME": tracker_database, "TRACKER_DB_USER": POSTGRES["user"], "TRACKER_DB_PASSWORD": "",
-           "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "1"}
-    replicas = [rasa_service(model_path(), free_port(), ROOT / "endpoints.scale.yml", env, tmp_path / f"rasa{i}.log")
-                for i in range(2)]
-    try:
-        for replica in replicas:
-            replica.start()
-        for replica in replicas:
-            replica.wait_healthy(timeout=180)
-        first, second = (Chat(stack) for _ in range(2))
-        second.sender = first.sender
-        first.url, second.url = (r.health_url.split("/status")[0] + "/webhooks/rest/webhook" for r in replicas)
+def test_simultaneous_messages_of_one_conversation_are_handled_one_at_a_time(scale):
+    """Through nginx (both replicas), 8 messages at once per conversation: all answered, stored once, whole."""
+    messages = [f"what is mychart? ({i})" for i in range(8)]
 
-        assert MYCHART_PHONE in first.say("i got locked out of mychart")
-        assert MYCHART_PHONE in second.say("what number do i call?")  # context from the other replica
-        assert run(stored_user_messages(tracker_database, first.sender)) == 2
-    finally:
-        for replica in replicas:
-            replica.stop()
+    async def burst(sender):
+        async with aiohttp.ClientSession() as session:
+            async def say(text):
+                async with session.post(f"{scale.rasa_url}/webhooks/rest/webhook",
+                                        json={"sender": sender, "message": text}) as response:
+                    return response.status, await response.json()
+            return await asyncio.gather(*(say(text) for text in messages))
+
+    senders = [f"burst-{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    for sender in senders:
+        replies = asyncio.run(burst(sender))
+        assert all(status == 200 and body and body[0].get("text") for status, body in replies), replies
+        events = stored_events(scale, sender)
+        users = [data["text"] for kind, data in events if kind == "user"]
+        assert sorted(users) == sorted(messages)  # each once
+        # Turns do not interleave: after each user message, the bot finishes (action_listen) before the next.
+        kinds = [kind if kind != "action" else data["name"] for kind, data in events]
+        for i, kind in enumerate(kinds):
+            if kind == "user":
+                following = kinds[i + 1:]
+                assert "action_listen" in following
+                assert "user" not in following[:following.index("action_listen")]

@@ -1,0 +1,12 @@
+"""What the member hears when the help desk cannot take a message (database down, replica lost).
+
+Said by the chat channels (bot/channels/redacting.py) and by nginx in the
+scale profile (bot/scale.py), so both say the same thing.
+"""
+from bot.facts import phone
+
+
+def unavailable_text() -> str:
+    return ("Sorry, I can't take in messages right now because our system isn't responding, so I didn't "
+            "record that. Please try again in a few minutes, or call MyChart support at "
+            f"{phone('mychart')} (24/7) and the team can help you directly.")
