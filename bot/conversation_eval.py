@@ -94,6 +94,21 @@ class Outcome:
         return len(self.transcript) == len(self.conversation.turns) and not any(p for _, _, p in self.transcript)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML silently keeps the last)."""
+
+
+def _mapping_without_repeats(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    keys = [loader.construct_object(key, deep=True) for key, _ in node.value]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise yaml.constructor.ConstructorError(None, None, f"{repeated} given twice", node.start_mark)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
+
+
 def load_set(path: Path) -> List[Conversation]:
     """The conversations of one file, or of every *.yml file in a folder (one topic per file)."""
     files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
@@ -101,7 +116,8 @@ def load_set(path: Path) -> List[Conversation]:
         raise ValueError(f"no conversation files in {path}")
     conversations = []
     for file in files:
-        entries = yaml.safe_load(file.read_text(encoding="utf-8")) or []
+        with file.open(encoding="utf-8") as stream:
+            entries = yaml.load(stream, Loader=_StrictLoader) or []
         for number, entry in enumerate(entries, 1):
             turns = entry["turns"] if "turns" in entry else [entry]
             unknown = set(entry) - {"id", "topic", "turns", "say", *EXPECTATIONS}
