@@ -2,13 +2,13 @@
 
 Unseen single questions must pass at 95 % or more, unseen multi-turn
 conversations at 90 % or more. The per-topic table is printed in the test
-output whether or not the goal is met; the failing transcripts are in the
-failure message.
+output whether or not the goal is met. The failing transcripts are not: the
+sets are held out, and whoever improves the bot works on the dev set.
 """
 import pytest
 
 from bot.cli import ROOT
-from bot.conversation_eval import failures, load_set, pass_rate, report, run_set
+from bot.conversation_eval import load_set, pass_rate, report, run_set
 
 SETS = ROOT / "tests" / "conversations"
 GOALS = {"single": 0.95, "heldout": 0.90}
@@ -20,4 +20,4 @@ def test_heldout_set_meets_the_goal(stack, capsys, name):
     table = report(f"tests/conversations/{name}", outcomes, GOALS[name])
     with capsys.disabled():
         print("\n" + table)
-    assert pass_rate(outcomes) >= GOALS[name], f"{table}\n{failures(outcomes)}"
+    assert pass_rate(outcomes) >= GOALS[name], table
