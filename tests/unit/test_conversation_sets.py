@@ -86,3 +86,8 @@ def test_a_key_written_twice_is_refused_rather_than_silently_dropped(tmp_path):
     broken.write_text("- say: hi\n  expect_all: ['a']\n  expect_all: ['b']\n")
     with pytest.raises(yaml.YAMLError, match="given twice"):
         load_set(broken)
+
+
+def test_sets_name_phone_numbers_only_through_the_facts():
+    written_out = [file.name for file in SETS.rglob("*.yml") if re.search(r"\d{3}-\d{3}-\d{4}", file.read_text())]
+    assert written_out == []
