@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 MODEL = $$(ls models/avera-*.tar.gz)
 
-.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock lock-backend clean check web browser
+.PHONY: help install env train validate run test test-stories test-nlu test-python test-conversations eval lock lock-backend clean check web browser
 
 help:
 	@echo "make run    set up, train if needed and start the help desk"
@@ -85,6 +85,10 @@ browser:
 	@command -v chromium >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
+
+# Only the held-out conversation sets (part of test-python): the per-topic pass rates and the goal.
+test-conversations: train
+	$(PY) -m pytest tests/e2e/test_conversation_sets.py
 
 # The shared FAQ evaluation against a running `make run` (another terminal).
 eval: install
