@@ -209,12 +209,14 @@ class Ports:
 
 
 def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path,
-                 speed_ups: bool = True, credentials: Path = ROOT / "credentials.yml") -> Service:
+                 speed_ups: bool = True, credentials: Optional[Path] = None) -> Service:
     """A Rasa server with the project's channels, its HTTP API behind RASA_TOKEN.
 
     With bot/rasa_server.py's speed-ups, or as plain `rasa run` (for comparison in bench/).
+    Its channels: `credentials`, or else the ones that are on in `env`, written beside its log.
     """
     launcher = [str(BIN / "python"), "-m", "bot.rasa_server"] if speed_ups else [str(BIN / "rasa")]
+    credentials = credentials or write_credentials(log_path.with_suffix(".credentials.yml"), env)
     return Service(
         "rasa",
         [*launcher, "run", "--model", str(model), "--port", str(port),
