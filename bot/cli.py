@@ -230,14 +230,16 @@ class Ports:
 
 
 def rasa_service(model: Path, port: int, endpoints: Path, env: Dict[str, str], log_path: Path,
-                 speed_ups: bool = True, credentials: Path = ROOT / "credentials.yml") -> Service:
+                 speed_ups: bool = True, credentials: Optional[Path] = None) -> Service:
     """A Rasa server with the project's channels, its HTTP API taking JWTs signed with RASA_TOKEN.
 
     Through bot/rasa_server.py, which binds to loopback and reads the secret
     from the environment; or, for comparison in bench/, as plain `rasa run`
     on loopback without the HTTP API (a secret would have to go on its
-    command line).
+    command line). Its channels: `credentials`, or else the ones that are on
+    in `env`, written beside its log.
     """
+    credentials = credentials or write_credentials(log_path.with_suffix(".credentials.yml"), env)
     channels = ["--credentials", str(credentials), "--endpoints", str(endpoints),
                 "--cors", env.get("BACKEND_PUBLIC_URL", "http://localhost:8080")]
     if not speed_ups:
