@@ -57,6 +57,14 @@ def test_no_secret_on_any_command_line(stack):
             assert stack.env[name] not in command_line, f"{name} is visible in `ps` for {service.name}"
 
 
+def test_no_secret_in_any_log(stack, chat):
+    chat.say("I need a new MyChart access code")  # a turn that calls the action server with its credential
+    for service in stack.services:
+        log = service.log_path.read_text(errors="replace")
+        for name in SECRETS:
+            assert stack.env[name] not in log, f"{name} is in {service.log_path.name}"
+
+
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Bearer "])
 def test_the_action_server_runs_nothing_for_a_caller_without_rasas_credential(stack, new_patient, backend,
                                                                              authorization):

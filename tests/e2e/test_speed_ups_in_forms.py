@@ -3,9 +3,12 @@
 tests/unit/test_rasa_server.py explains the comparison; forms need the
 action server (with Rasa's credential) and the backend, so they run here.
 """
+import uuid
+
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
+from tests.e2e.conftest import backend_call
 from tests.unit.test_rasa_server import same_conversations, same_rules_at_every_point, served_and_stock_agents
 
 
@@ -19,9 +22,6 @@ def agents(stack):
 @pytest.fixture(scope="module")
 def form_conversations(stack):
     """Forms to the end, with a side question, a correction, a refusal and a stop."""
-    from tests.e2e.conftest import backend_call
-    import uuid
-
     uid = uuid.uuid4().hex[:8]
     patient = {"first_name": "Avery", "last_name": f"Form{uid}", "date_of_birth": "1979-03-08",
                "email": f"avery.{uid}@example.org", "phone": "605-555-0177", "zip": "57104"}

@@ -11,7 +11,6 @@ which need the action server.
 import asyncio
 import contextlib
 import copy
-from pathlib import Path
 from typing import Optional
 
 import jsonschema
@@ -25,10 +24,9 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import rasa_server
+from bot import policies, rasa_server
 from bot.cli import ROOT, model_path
 from bot.nlu.fast_classifier import FastLogisticRegressionClassifier
-from bot import policies
 
 
 def held_out_messages():
