@@ -8,6 +8,8 @@ import re
 from datetime import date
 from typing import Optional, Tuple
 
+from bot.contact import EMAIL, phone_digits
+
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -25,7 +27,6 @@ _NUMERIC_US = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MONTH_FIRST = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+)\.?,? (\d{4})$")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _YES = re.compile(r"^(y|ya|yes|yeah|yep|yup|sure|ok|okay|correct|right|i do|i agree|agree|accept|i accept|go ahead|please do|do it|send it|submit|absolutely|definitely)\b", re.I)
 _NO = re.compile(r"^(n|no|nope|nah|not really|don'?t|do not|i don'?t|i do not|negative|never)\b", re.I)
 _MAX_AGE_YEARS = 125
@@ -73,7 +74,7 @@ def parse_full_name(text: str) -> Optional[Tuple[str, str]]:
 
 
 def parse_email(text: str) -> Optional[str]:
-    match = _EMAIL.search(text)
+    match = EMAIL.search(text)
     return match.group(0).lower() if match else None
 
 
@@ -81,9 +82,7 @@ def parse_phone(text: str) -> Optional[str]:
     """A US phone number as 10 digits, from 605-555-0142, (605) 555 0142, +1 605 555 0142."""
     if re.search(r"[A-Za-z]", text.replace("ext", "")):
         return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
+    digits = phone_digits(text)
     return digits if len(digits) == 10 else None
 
 

@@ -7,8 +7,8 @@ from typing import Any, Dict, Optional
 from aiohttp import web
 
 from bot.backend.errors import ApiError, FieldErrors
+from bot.contact import is_email, phone_digits
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP_PATTERN = re.compile(r"^\d{5}(-\d{4})?$")
 MIN_PASSWORD_LENGTH = 8
 MAX_SECRET_LENGTH = 256
@@ -39,12 +39,6 @@ def query_text(request: web.Request, name: str) -> Optional[str]:
     if not storable(value):
         raise FieldErrors({name: "must be text"})
     return value or None
-
-
-def phone_digits(value: str) -> str:
-    """A phone number as its digits, without the US country code."""
-    digits = re.sub(r"\D", "", value)
-    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
 
 
 def normalize_name(value: str) -> str:
@@ -84,7 +78,7 @@ class Form:
 
     def email(self, name: str, required: bool = True) -> Optional[str]:
         value = self.text(name, required, max_length=254)
-        if value is not None and not EMAIL_PATTERN.match(value):
+        if value is not None and not is_email(value):
             self.error(name, "not an e-mail address")
             return None
         return value.lower() if value else None
