@@ -136,8 +136,11 @@ class Budget:
         return True
 
 
-async def say(session: aiohttp.ClientSession, url: str, sender: str, message: str) -> List[Dict]:
-    async with session.post(url, json={"sender": sender, "message": message}) as response:
+async def say(session: aiohttp.ClientSession, url: str, sender: str, message: str,
+              client_address: str) -> List[Dict]:
+    """One turn; the client address is forwarded as by a proxy (the stack trusts 127.0.0.1 as one)."""
+    async with session.post(url, json={"sender": sender, "message": message},
+                            headers={"X-Forwarded-For": client_address}) as response:
         body = await response.read()
         if response.status != 200:
             raise RuntimeError(f"HTTP {response.status}: {body[:200]!r}")
@@ -152,6 +155,8 @@ async def worker(session, url: str, budget: Budget, pick, result: LevelResult, r
     while True:
         label, messages = pick()
         sender = f"bench-{run_id}-{uuid.uuid4().hex[:12]}"
+        # Each conversation is a member of its own: the backend limits identity checks per address.
+        client_address = f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}"
         if transcript is not None:
             transcript.append(f"--- {label} ({sender})")
         for message in messages:
@@ -159,7 +164,7 @@ async def worker(session, url: str, budget: Budget, pick, result: LevelResult, r
                 return
             started = time.perf_counter()
             try:
-                replies = await say(session, url, sender, message)
+                replies = await say(session, url, sender, message, client_address)
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as error:
                 result.errors += 1
                 if transcript is not None:

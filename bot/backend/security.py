@@ -3,7 +3,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import Tuple
+from typing import NamedTuple
 
 
 from argon2 import PasswordHasher
@@ -39,20 +39,30 @@ def hash_password(password: str) -> str:
     return PASSWORD_HASHER.hash(password)
 
 
-def verify_password(password: str, stored: str) -> Tuple[bool, bool]:
-    """(ok, needs_rehash) for a password against a stored hash.
+class PasswordCheck(NamedTuple):
+    """What verify_password found; true exactly when the password is right."""
+
+    ok: bool
+    needs_rehash: bool
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def verify_password(password: str, stored: str) -> PasswordCheck:
+    """(ok, needs_rehash) for a password against a stored hash; `if verify_password(...)` means ok.
 
     needs_rehash is True when the password is right but the hash is an old scrypt one or used
     other argon2 parameters: the caller then stores hash_password(password) in its place.
     Both calls are slow on purpose: run them in a thread (asyncio.to_thread).
     """
     if stored.startswith(LEGACY_SCRYPT_PREFIX):
-        return _verify_scrypt(password, stored), True
+        return PasswordCheck(_verify_scrypt(password, stored), True)
     try:
         PASSWORD_HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
-        return False, False
-    return True, PASSWORD_HASHER.check_needs_rehash(stored)
+        return PasswordCheck(False, False)
+    return PasswordCheck(True, PASSWORD_HASHER.check_needs_rehash(stored))
 
 
 def _verify_scrypt(password: str, stored: str) -> bool:

@@ -200,6 +200,7 @@ class Api:
     Test modules reach every helper through this fixture (no `from conftest import`)."""
 
     secret_key = SECRET_KEY
+    admin_token = ADMIN_TOKEN
     unique = staticmethod(unique)
     new_client_address = staticmethod(new_client_address)
 

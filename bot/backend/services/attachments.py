@@ -5,7 +5,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Optional
 
-from aiohttp import web
+from aiohttp import MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.errors import ApiError, FieldErrors
@@ -50,7 +51,13 @@ async def read_upload(request: web.Request, max_bytes: int) -> Upload:
     """The multipart field `file`, read in chunks so an oversized upload stops at the limit."""
     if not request.content_type.startswith("multipart/"):
         raise ApiError(415, "Send the file as multipart/form-data in the field `file`.")
-    reader = await request.multipart()
+    try:
+        return await _file_part(await request.multipart(), max_bytes)
+    except (ValueError, HttpProcessingError):  # no boundary, broken part headers, ...
+        raise ApiError(400, "The multipart/form-data body is malformed.", code="malformed_multipart") from None
+
+
+async def _file_part(reader: MultipartReader, max_bytes: int) -> Upload:
     async for part in reader:
         if part.name != "file":
             continue
