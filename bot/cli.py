@@ -330,9 +330,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def rabbitmq_broker(queue: str) -> Dict[str, object]:
-    """Rasa's pika event broker on this machine's RabbitMQ (the scale profile's broker)."""
-    return {"type": "pika", "url": "127.0.0.1", "username": "guest", "password": "guest", "queues": [queue]}
+def rabbitmq_settings(queue: str) -> Dict[str, str]:
+    """This machine's RabbitMQ (as the scale profile uses it), with a queue of the caller's own."""
+    return {"RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "guest",
+            "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue}
+
+
+def rabbitmq_broker() -> Dict[str, object]:
+    """Rasa's pika event broker, as endpoints.scale.yml configures it (RABBITMQ_* settings)."""
+    return yaml.safe_load((ROOT / "endpoints.scale.yml").read_text())["event_broker"]
 
 
 def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None,
@@ -349,7 +355,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_que
     env = child_env({
         "BACKEND_TRAINING_DATA_DIR": str(training_copy),
         "BACKEND_EVENT_FEED": "rabbitmq" if rabbitmq_queue else "sql",
-        "BACKEND_EVENT_FEED_QUEUE": rabbitmq_queue or "",
+        **(rabbitmq_settings(rabbitmq_queue) if rabbitmq_queue else {}),
         "BACKEND_ADMIN_TOKEN": new_secret(),
         "BACKEND_ACTIONS_TOKEN": new_secret(),
         "BACKEND_SECRET_KEY": new_secret(),
@@ -366,7 +372,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_que
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db", work / "backend.db",
-                                rabbitmq_broker(rabbitmq_queue) if rabbitmq_queue else None)
+                                rabbitmq_broker() if rabbitmq_queue else None)
     return Stack(model, ports, endpoints, env, work / "logs", speed_ups)
 
 

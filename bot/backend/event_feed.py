@@ -78,13 +78,15 @@ async def forget_applied(session, last_applied: int) -> None:
     await session.execute(text("UPDATE events SET data = '' WHERE id = :last"), {"last": last_applied})
 
 
-async def follow_rabbitmq(db: Database, url: str, queue_name: str) -> None:
+async def follow_rabbitmq(db: Database, settings: Settings) -> None:
     """Consume the broker's durable queue; reconnects by itself (aio-pika's robust connection)."""
     import aio_pika  # only the scale profile needs it
 
     while True:
         try:
-            connection = await aio_pika.connect_robust(url)
+            connection = await aio_pika.connect_robust(
+                host=settings.rabbitmq_host, port=settings.rabbitmq_port,
+                login=settings.rabbitmq_user, password=settings.rabbitmq_password)
             break
         except (OSError, aio_pika.exceptions.AMQPConnectionError):
             log.warning("event feed: RabbitMQ unreachable; retrying in %.0fs", RETRY_SECONDS)
@@ -92,7 +94,7 @@ async def follow_rabbitmq(db: Database, url: str, queue_name: str) -> None:
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=1)
-        queue = await channel.declare_queue(queue_name, durable=True)
+        queue = await channel.declare_queue(settings.rabbitmq_queue, durable=True)
         async with queue.iterator() as messages:
             async for message in messages:
                 event = decode(message.body)
@@ -107,7 +109,7 @@ async def follow(db: Database, settings: Settings) -> None:
     while True:
         try:
             if settings.event_feed == "rabbitmq":
-                await follow_rabbitmq(db, settings.event_feed_url, settings.event_feed_queue)
+                await follow_rabbitmq(db, settings)
             else:
                 await follow_sql_table(db, settings.event_feed_poll_seconds)
         except asyncio.CancelledError:

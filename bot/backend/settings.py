@@ -53,8 +53,12 @@ class Settings:
     handoff_unclaimed_seconds: float
     # Rasa's event stream for the review inbox and analytics: "" (off), "sql" or "rabbitmq"
     event_feed: str = ""
-    event_feed_url: str = ""
-    event_feed_queue: str = "avera_events"
+    # RabbitMQ, with the same RABBITMQ_* settings Rasa's broker reads (endpoints.scale.yml)
+    rabbitmq_host: str = "127.0.0.1"
+    rabbitmq_port: int = 5672
+    rabbitmq_user: str = "guest"
+    rabbitmq_password: str = ""
+    rabbitmq_queue: str = "avera_events"
     event_feed_poll_seconds: float = 0.5
     # The checkout whose data/nlu/*.yml the review inbox writes training examples into
     training_data_dir: Optional[str] = None
@@ -108,8 +112,11 @@ class Settings:
             agent_lock_minutes=_number(env, "AGENT_LOCK_MINUTES", 15.0, float),
             handoff_unclaimed_seconds=_number(env, "HANDOFF_UNCLAIMED_SECONDS", 300.0, float),
             event_feed=_event_feed(env),
-            event_feed_url=env.get("BACKEND_EVENT_FEED_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-            event_feed_queue=env.get("BACKEND_EVENT_FEED_QUEUE") or "avera_events",
+            rabbitmq_host=env.get("RABBITMQ_HOST") or "127.0.0.1",
+            rabbitmq_port=_number(env, "RABBITMQ_PORT", 5672, int),
+            rabbitmq_user=env.get("RABBITMQ_USER") or "guest",
+            rabbitmq_password=env.get("RABBITMQ_PASSWORD", ""),
+            rabbitmq_queue=env.get("RABBITMQ_QUEUE") or "avera_events",
             event_feed_poll_seconds=_number(env, "BACKEND_EVENT_FEED_POLL_SECONDS", 0.5, float),
             training_data_dir=env.get("BACKEND_TRAINING_DATA_DIR") or None,
         )
