@@ -219,7 +219,9 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
                 connection.execute(INSERT_EVENT, [event_row(tracker.sender_id, event) for event in new])
             if not any(isinstance(event, SessionStarted) for event in new):
                 self._move_checkpoint(connection, tracker, events, loaded)
-        await self.stream_events(tracker)
+        if self.event_broker is not None and new:
+            # Exactly what was stored; Rasa's stream_events would re-read the tracker to find it.
+            await self._stream_new_events(self.event_broker, new, tracker.sender_id)
 
     # --- retention ------------------------------------------------------------------------------
 
