@@ -52,7 +52,7 @@ class BrowserPage:
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
 
     def _console(self, message) -> None:
-        if "Content Security Policy" in message.text or message.type == "error" and "socket.io" not in message.text:
+        if "Content Security Policy" in message.text:
             self.problems.append(f"console {message.type}: {message.text}")
 
     def goto(self, path: str = "/") -> None:
