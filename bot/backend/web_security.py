@@ -36,7 +36,9 @@ def security_headers(rasa_public_url: str) -> dict:
     return {
         "Content-Security-Policy": content_security_policy(rasa_public_url),
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",  # e-mailed links carry tokens in their query
+        # E-mailed links carry tokens in their query: the URL never leaves this origin. ("no-referrer"
+        # would also make browsers send "Origin: null" with forms, which the CSRF check refuses.)
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
