@@ -88,6 +88,7 @@ def test_agent_message_is_shown_as_from_a_person(web, stack):
     bot_background = web.messages("bot").first.locator(".avc-text").evaluate("e => getComputedStyle(e).backgroundColor")
     agent_background = agent.locator(".avc-text").evaluate("e => getComputedStyle(e).backgroundColor")
     assert agent_background != bot_background
+    web.screenshots("chat-agent-message")
 
 
 def test_html_in_messages_is_shown_as_text(web, stack):
@@ -124,6 +125,7 @@ def test_site_request_with_the_agreement_uploaded_in_the_chat(web, stack, backen
     picker.set_input_files({"name": "agreement.pdf", "mimeType": "application/pdf", "buffer": b"just text"})
     upload.click()  # the name says pdf; the backend reads the content and refuses it
     expect(problem).to_contain_text("Only these file types are accepted")
+    web.screenshots("chat-agreement-upload")
 
     before = web.messages().count()
     picker.set_input_files({"name": "agreement.pdf", "mimeType": "application/pdf", "buffer": PDF})
@@ -162,3 +164,25 @@ def test_server_restart_while_the_page_is_open(web, stack):
     expect(web.log).to_contain_text("Chrome 118", timeout=60_000)
     expect(web.page.locator(".avc-pending")).to_have_count(0)
     web.page.set_viewport_size(DESKTOP)
+
+
+def test_chat_page_is_accessible_on_a_desktop_a_phone_and_zoomed(web):
+    web.goto("/")
+    assert web.axe_violations() == []
+    web.open_chat()
+    web.say("I never got my MyChart access code")  # a list, quick replies, times
+    assert web.axe_violations() == []
+    web.screenshots("chat")
+    web.page.set_viewport_size({"width": 375, "height": 812})
+    assert web.axe_violations() == []
+    # 1024x768 zoomed to 200 % is a 512x384 CSS-pixel viewport: nothing may need sideways scrolling.
+    web.page.set_viewport_size({"width": 512, "height": 384})
+    assert web.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    expect(web.input).to_be_in_viewport()
+    expect(web.page.get_by_role("button", name="Send")).to_be_in_viewport()
+    web.page.screenshot(path=str(web.screenshot_path("chat-zoom200-512x384")))
+    web.page.emulate_media(reduced_motion="reduce")
+    web.input.fill("what browsers does system link support?")
+    web.input.press("Enter")
+    animation = web.page.evaluate("getComputedStyle(document.querySelector('.avc-typing'), '::after').animationName")
+    assert animation == "none"

@@ -71,6 +71,7 @@ class BrowserPage:
     def open_chat(self) -> None:
         self.page.get_by_role("button", name="Chat with us").click()
         self.wait_for_bot_message(1)
+        self.wait_turn_over()
 
     def messages(self, kind: str = "bot"):
         return self.page.locator(f".avc-msg--{kind}")
@@ -115,12 +116,16 @@ class BrowserPage:
                  "targets": [n["target"] for n in v["nodes"]][:5]}
                 for v in result["violations"] if v["impact"] in impacts]
 
+    @staticmethod
+    def screenshot_path(name: str) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        return RESULTS / f"{name}.png"
+
     def screenshots(self, name: str) -> None:
         """Keep the page at 1024x768 and at 375x812 (a phone) under results/web/."""
-        RESULTS.mkdir(parents=True, exist_ok=True)
         for label, size in (("1024x768", DESKTOP), ("375x812", PHONE)):
             self.page.set_viewport_size(size)
-            self.page.screenshot(path=str(RESULTS / f"{name}-{label}.png"))
+            self.page.screenshot(path=str(self.screenshot_path(f"{name}-{label}")))
         self.page.set_viewport_size(DESKTOP)
 
     def close(self) -> None:

@@ -96,7 +96,7 @@
     header.appendChild(endButton);
     header.appendChild(closeButton);
     var status = el("p", { "class": "avc-status", role: "status" });
-    var log = el("ol", { "class": "avc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
+    var log = el("div", { "class": "avc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
                          tabindex: "0" });
     var typing = el("p", { "class": "avc-typing" }, "The assistant is typing\u2026");
     typing.hidden = true;
@@ -371,7 +371,7 @@
   }
 
   function renderMessage(message) {
-    var item = el("li", { "class": "avc-msg avc-msg--" + message.from });
+    var item = el("div", { "class": "avc-msg avc-msg--" + message.from });
     var meta = el("p", { "class": "avc-meta" });
     meta.appendChild(el("span", { "class": "avc-who" }, speaker(message)));
     meta.appendChild(el("span", { "class": "avc-sr" }, " said, at "));
