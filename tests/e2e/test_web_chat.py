@@ -20,6 +20,7 @@ def test_access_code_reissue_with_buttons_sends_a_code(web, backend):
     yes = web.page.locator(".avc-choice", has_text=re.compile("^Yes$")).first
     expect(yes).to_be_disabled()
     expect(web.messages("user").last).to_contain_text("Yes")
+    expect(web.messages("user").last.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
     assert re.search(r"first and last name", reply, re.I)
     web.say("Riley Sample")
     web.say("2009-06-20")
@@ -81,10 +82,14 @@ def test_reload_keeps_the_conversation_and_end_chat_clears_it(web):
 def test_agent_message_is_shown_as_from_a_person(web, stack):
     web.goto("/")
     web.open_chat()
-    deliver_agent_message(stack, web.session_id(), "Alex Rivera", "Hi, I'm Alex from the help desk.\nHow can I help?")
+    deliver_agent_message(stack, web.session_id(), "Alex Rivera",
+                          "Hi, I'm Alex from the help desk.\nThe steps are on https://www.example.org/mychart-help.")
     agent = web.messages("agent").last
     expect(agent).to_contain_text("Alex Rivera (help desk staff)")
-    expect(agent).to_contain_text("How can I help?")
+    expect(agent.locator("p")).to_have_count(3)  # the name line, then one paragraph per line
+    link = agent.get_by_role("link", name="https://www.example.org/mychart-help")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link).to_have_attribute("target", "_blank")
     bot_background = web.messages("bot").first.locator(".avc-text").evaluate("e => getComputedStyle(e).backgroundColor")
     agent_background = agent.locator(".avc-text").evaluate("e => getComputedStyle(e).backgroundColor")
     assert agent_background != bot_background
