@@ -40,6 +40,8 @@ def test_keyboard_alone_from_launcher_to_answer(web):
         keyboard.press("Tab")
         if web.page.evaluate("document.activeElement.textContent") == "Chat with us":
             break
+    outline = web.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focused launcher is visibly marked
     keyboard.press("Enter")
     expect(web.input).to_be_focused()
     web.wait_for_bot_message(1)
@@ -75,6 +77,7 @@ def test_reload_keeps_the_conversation_and_end_chat_clears_it(web):
     web.page.get_by_role("button", name="End chat").click()
     web.wait_for_bot_message(1)  # a new greeting, and nothing else
     expect(web.messages("user")).to_have_count(0)
+    expect(web.page.locator(".avc-status")).to_have_text("")
     assert web.session_id() != session
     expect(web.log).not_to_contain_text("learning center")
 

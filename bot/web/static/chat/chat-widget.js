@@ -212,9 +212,12 @@
         greetOnce();
       }
     });
-    socket.on("disconnect", function () {
+    socket.on("disconnect", function (reason) {
       ready = false;
       stopTyping();
+      if (reason === "io client disconnect") {
+        return;  // End chat: a new conversation starts at once
+      }
       showStatus("The connection was lost. Reconnecting\u2026 Anything you type is sent when it is back.", "warning");
     });
     socket.on("connect_error", function () {
@@ -284,9 +287,10 @@
     renderAll();
     stopTyping();
     ready = false;
+    everConnected = false;
+    showStatus("", "info");
     if (socket) {
       socket.disconnect();  // a new socket joins only the new conversation's room
-      showStatus("", "info");
       socket.connect();
     }
     ui.input.focus();
