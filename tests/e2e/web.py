@@ -20,6 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 RESULTS = ROOT / "results" / "web"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SOCKET_IO_CLIENT = ROOT / "bot" / "web" / "static" / "vendor" / "socket.io.min.js"
 DESKTOP = {"width": 1024, "height": 768}
 PHONE = {"width": 375, "height": 812}
 REPLY_TIMEOUT_MS = 30_000
@@ -32,6 +33,9 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+    missing = [str(path.relative_to(ROOT)) for path in (AXE, SOCKET_IO_CLIENT) if not path.exists()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: run `make web` (npm ci; make test does it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
