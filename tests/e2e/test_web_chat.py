@@ -14,7 +14,14 @@ def test_access_code_reissue_with_buttons_sends_a_code(web, backend):
     web.goto("/")
     web.open_chat()
     before = len(outbox(backend, "riley.sample@example.org"))
+    web.page.evaluate("""() => {
+      const typing = document.querySelector('.avc-typing');
+      new MutationObserver(() => { if (!typing.hidden) window.typingWasShown = true; })
+        .observe(typing, {attributes: true});
+    }""")
     reply = web.say("I never got my MyChart access code")
+    assert web.page.evaluate("window.typingWasShown === true")  # while the turn was in flight
+    expect(web.page.locator(".avc-typing")).to_be_hidden()
     assert "send you a new access code" in reply
     reply = web.click_choice("Yes")
     yes = web.page.locator(".avc-choice", has_text=re.compile("^Yes$")).first
@@ -163,6 +170,7 @@ def test_server_restart_while_the_page_is_open(web, stack):
         web.input.fill("what browsers does system link support?")
         web.input.press("Enter")
         expect(web.page.locator(".avc-pending")).to_have_count(1)
+        expect(web.page.locator(".avc-typing")).to_be_hidden()  # nobody is answering while offline
         web.page.reload()  # still offline: the typed message is kept, and the member hears whom to call
         expect(web.page.locator(".avc-status")).to_contain_text("855-667-9704", timeout=REPLY_TIMEOUT_MS)
         expect(web.page.locator(".avc-pending")).to_have_count(1)

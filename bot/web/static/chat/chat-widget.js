@@ -256,11 +256,11 @@
     var message = addMessage({ from: "user", text: shown, pending: !ready });
     if (ready) {
       emit(text);
+      startTyping();
     } else {
-      state.pending.push({ id: message.id, text: text });
+      state.pending.push({ id: message.id, text: text });  // sent by flushPending on reconnect
       saveState();
     }
-    startTyping();
   }
 
   function flushPending() {
