@@ -1,5 +1,8 @@
 """The chat widget on the help page, in chromium, against the whole stack on loopback."""
+import functools
+import http.server
 import re
+import threading
 
 from playwright.sync_api import expect
 
@@ -202,3 +205,23 @@ def test_chat_page_is_accessible_on_a_desktop_a_phone_and_zoomed(web):
     web.input.press("Enter")
     animation = web.page.evaluate("getComputedStyle(document.querySelector('.avc-typing'), '::after').animationName")
     assert animation == "none"
+
+
+def test_another_site_embeds_the_widget_with_one_script_tag(web, stack, tmp_path):
+    """A clinic's page on another origin: a container and one script tag give it the whole chat."""
+    page = (f'<!doctype html><html lang="en"><head><title>Clinic</title></head><body><main><h1>Clinic</h1>'
+            f'<div id="avera-chat" data-socket-url="{stack.rasa_url}" data-support-phone="855-667-9704"></div>'
+            f'<script src="{stack.backend_url}/static/chat/chat-widget.js" defer></script></main></body></html>')
+    (tmp_path / "index.html").write_text(page)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as site:
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        try:
+            web.page.goto(f"http://127.0.0.1:{site.server_address[1]}/index.html")
+            web.open_chat()
+            assert "Chrome 118" in web.say("what browsers does system link support?")
+            background = web.page.locator(".avc-launcher, .avc-header").first.evaluate(
+                "e => getComputedStyle(e).backgroundColor")
+            assert background == "rgb(0, 85, 140)"  # its stylesheet came along
+        finally:
+            site.shutdown()
