@@ -71,3 +71,23 @@ async def test_grants_are_for_the_action_server_and_known_purposes(api):
     assert (await api.post("/upload-grants", body, token=None)).status == 401
     reply = await api.post("/upload-grants", {**body, "purpose": "anything"}, token="actions")
     assert reply.status == 422 and "purpose" in reply.body["error"]["fields"]
+
+
+async def test_only_the_listed_sites_may_upload_from_their_pages(start_backend, http):
+    server = start_backend(BACKEND_WIDGET_ORIGINS="https://clinic.example, https://other.example/")
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    async with http.options(server.url + "/api/v1/attachments",
+                            headers={"Origin": "https://clinic.example", **preflight}) as reply:
+        assert reply.status == 204
+        assert reply.headers["Access-Control-Allow-Origin"] == "https://clinic.example"
+        assert reply.headers["Access-Control-Allow-Headers"] == "Authorization"
+    async with http.post(server.url + "/api/v1/attachments", data=pdf_upload(),
+                         headers={"Origin": "https://other.example", "Authorization": "Bearer forged"}) as reply:
+        assert reply.status == 401  # CORS lets the widget read the answer; the grant is still checked
+        assert reply.headers["Access-Control-Allow-Origin"] == "https://other.example"
+    async with http.options(server.url + "/api/v1/attachments",
+                            headers={"Origin": "https://evil.example", **preflight}) as reply:
+        assert "Access-Control-Allow-Origin" not in reply.headers
+    async with http.options(server.url + "/api/v1/outbox",
+                            headers={"Origin": "https://clinic.example", **preflight}) as reply:
+        assert "Access-Control-Allow-Origin" not in reply.headers
