@@ -41,8 +41,8 @@ def email_confirmed(view: dict) -> web.Response:
     content = summary(view) + paragraphs(
         "Thank you: your e-mail address is confirmed.",
         next_steps(view),
-        f"To check on it later, ask the Avera help desk chat \u201cwhat is the status of {view['reference']}?\u201d",
-    )
+    ) + (f'<p>To check on it later, ask the <a href="/">Avera help desk chat</a> '
+          f'\u201cwhat is the status of {esc(view["reference"])}?\u201d</p>')
     return render("E-mail address confirmed", content)
 
 
