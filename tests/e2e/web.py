@@ -26,7 +26,7 @@ PHONE = {"width": 375, "height": 812}
 REPLY_TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not longer: Playwright's sync API keeps an event loop running meanwhile
 def browser():
     if not CHROMIUM.exists():
         reason = "chromium is not installed: apt-get install -y chromium (make test does this as root)"
