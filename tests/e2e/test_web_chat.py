@@ -61,6 +61,9 @@ def test_keyboard_alone_from_launcher_to_answer(web):
     web.wait_turn_over()
     expect(web.log).to_contain_text("Chrome 118")
     expect(web.input).to_be_focused()
+    expect(web.log).to_have_attribute("aria-live", "polite")  # a screen reader reads each new message...
+    expect(web.messages("user").last).to_contain_text("You said, at")  # ...and who sent it
+    expect(web.messages("bot").last).to_contain_text("Avera assistant said, at")
     for _ in range(12):  # focus stays inside the open panel
         keyboard.press("Tab")
         assert web.page.evaluate("document.getElementById('avc-panel').contains(document.activeElement)")
