@@ -10,6 +10,8 @@ from typing import Optional
 
 from aiohttp import web
 
+from bot.backend.appkeys import SETTINGS
+from bot.backend.web_security import origin
 from bot.facts import phone
 
 CSRF_COOKIE = "avera_csrf"
@@ -69,5 +71,6 @@ def csrf_ok(request: web.Request, submitted: Optional[str]) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not submitted or not hmac.compare_digest(cookie.encode(), submitted.encode()):
         return False
-    origin = request.headers.get("Origin")
-    return origin is None or origin == f"{request.scheme}://{request.host}"
+    sent_from = request.headers.get("Origin")
+    ours = {origin(request.config_dict[SETTINGS].public_url), f"{request.scheme}://{request.host}"}
+    return sent_from is None or sent_from in ours  # BACKEND_PUBLIC_URL too: behind a TLS proxy
