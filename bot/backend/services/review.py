@@ -127,7 +127,8 @@ async def open_turn(session: AsyncSession, turn_id: int, must_be_open: bool = Tr
 async def add_example(session: AsyncSession, data: Optional[TrainingData], turn_id: int, intent: str) -> Dict:
     """Write the message as an example of `intent` (out_of_scope marks it out of scope)."""
     if data is None:
-        raise ApiError(503, "BACKEND_TRAINING_DATA_DIR is not set: the backend does not know which checkout to edit.")
+        raise ApiError(409, "BACKEND_TRAINING_DATA_DIR is not set: the backend does not know which checkout to edit.",
+                       code="not_configured")
     turn = await open_turn(session, turn_id)
     try:
         path = data.add_example(intent, turn.text)
