@@ -20,7 +20,7 @@ from typing import Dict, List
 
 import psycopg2
 
-from bot.cli import (ROOT, VAR, Service, Stack, action_service, backend_service, child_env, ensure_env_file,
+from bot.cli import (ROOT, VAR, Ports, Service, Stack, action_service, backend_service, child_env, ensure_env_file,
                      free_port, new_secret, rasa_service, serve, train)
 from bot.unavailable import unavailable_text
 
@@ -97,6 +97,7 @@ class ScaleStack(Stack):
     def __init__(self, model: Path, ports: ScalePorts, env: Dict[str, str], work: Path, database: str,
                  redis_db: str = REDIS_DB):
         self.scale_ports = ports
+        self.ports = Ports(rasa=ports.public, actions=ports.actions, backend=ports.backend)  # what clients use
         self.env = {**env,
                     "BACKEND_URL": f"http://127.0.0.1:{ports.backend}", "BACKEND_PORT": str(ports.backend),
                     "BACKEND_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
