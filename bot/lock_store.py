@@ -12,11 +12,14 @@ round trip, nothing can run in between), so tickets are unique and served in
 the order they were issued: one message of a conversation at a time, in the
 order they arrived.
 """
+import asyncio
 import logging
 import time
-from typing import Any, Optional
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Optional
 
 import redis
+from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
@@ -70,6 +73,16 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
         self._issue = self.red.register_script(ISSUE)
         self._finish = self.red.register_script(FINISH)
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's LockStore.lock, its Redis calls in a thread so the event loop serves others meanwhile."""
+        ticket = await asyncio.to_thread(self.issue_ticket, conversation_id, lock_lifetime)
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            await asyncio.to_thread(self.cleanup, conversation_id, ticket)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         try:

@@ -27,6 +27,7 @@ with an empty conversation kept in memory. This store:
 The events table is Rasa's own (same columns, same rows), so Rasa's tools and
 `SQLTrackerStore` can still read it.
 """
+import asyncio
 import json
 import logging
 import threading
@@ -176,22 +177,8 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The latest session: the checkpoint's state plus the events after it."""
-        for attempt in (1, 2):
-            try:
-                with self._connection() as connection:
-                    position = connection.execute(sa.text(POSITION_AND_CHECKPOINT), {"sender": sender_id}).one()
-                    session_start, last_id = position.session_start, position.last_id
-                    prefix: List[Dict] = []
-                    after = 0
-                    if position.events is not None and position.checkpoint_session == session_start:
-                        prefix, after = json.loads(position.events), position.through_id
-                    rows = connection.execute(sa.text(EVENTS_AFTER), {
-                        "sender": sender_id, "after": after, "session_start": session_start}).all()
-                break
-            except TrackerStoreUnavailable as error:
-                # A connection the database closed (restart, fail-over): the pool drops them all; read again once.
-                if attempt == 2 or not getattr(error.__cause__, "connection_invalidated", False):
-                    raise
+        # In a thread: Rasa's event loop goes on with other conversations while the database answers.
+        session_start, last_id, prefix, rows = await asyncio.to_thread(self._read, sender_id)
         if not rows and not prefix:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, prefix + [json.loads(row.data) for row in rows],
@@ -199,6 +186,24 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         self._remember(tracker, _Loaded(len(tracker.events), last_id, [row.id for row in rows], len(prefix),
                                         session_start))
         return tracker
+
+    def _read(self, sender_id: str) -> Tuple[Optional[float], Optional[int], List[Dict], List[Any]]:
+        for attempt in (1, 2):
+            try:
+                with self._connection() as connection:
+                    position = connection.execute(sa.text(POSITION_AND_CHECKPOINT), {"sender": sender_id}).one()
+                    prefix: List[Dict] = []
+                    after = 0
+                    if position.events is not None and position.checkpoint_session == position.session_start:
+                        prefix, after = json.loads(position.events), position.through_id
+                    rows = connection.execute(sa.text(EVENTS_AFTER), {
+                        "sender": sender_id, "after": after, "session_start": position.session_start}).all()
+                return position.session_start, position.last_id, prefix, rows
+            except TrackerStoreUnavailable as error:
+                # A connection the database closed (restart, fail-over): the pool drops them all; read again once.
+                if attempt == 2 or not getattr(error.__cause__, "connection_invalidated", False):
+                    raise
+        raise AssertionError("unreachable")
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         """Every event of every session (the HTTP API's full history), read in one go."""
@@ -220,6 +225,10 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         events = list(tracker.events)
         if len(events) == (loaded.count if loaded else 0):
             return  # nothing new (Rasa saves a new, empty tracker before its first turn)
+        await asyncio.to_thread(self._write, tracker, events, loaded)
+        await self.stream_events(tracker)
+
+    def _write(self, tracker: DialogueStateTracker, events: List[Event], loaded: Optional[_Loaded]) -> None:
         with self._transaction(tracker.sender_id) as connection:
             if loaded is None:  # a tracker this store did not read: count what is stored, as Rasa does
                 loaded = self._as_stored(connection, tracker.sender_id)
@@ -232,7 +241,6 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
                 connection.execute(INSERT_EVENT, [event_row(tracker.sender_id, event) for event in new])
             if not any(isinstance(event, SessionStarted) for event in new):
                 self._move_checkpoint(connection, tracker, events, loaded)
-        await self.stream_events(tracker)
 
     # --- retention ------------------------------------------------------------------------------
 
