@@ -120,21 +120,24 @@ async def measure(load: Load, name: str, fault, settle_s: float = 5.0, timeout_s
     return outcome
 
 
-async def form_under_fault(stack: ScaleStack, kill, restart) -> Outcome:
-    """A member in the access-code form when `kill` happens: the answer they get, then the form after `restart`."""
+FORM = [FORM_START, "Jordan Demo", "04/12/1985", "jordan.demo@example.org", "yes"]
+
+
+async def form_under_fault(stack: ScaleStack, kill, restart, at: int) -> Outcome:
+    """A member in the access-code form when `kill` happens before FORM[at]: what they hear, then again after `restart`."""
     outcome = Outcome("")
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     sender = f"fault-form-{uuid.uuid4().hex[:10]}"
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        for message in (FORM_START, "Jordan Demo", "04/12/1985"):
+        for message in FORM[:at]:
             await say(session, url, sender, message)
         kill()
-        kind, text = await say(session, url, sender, "jordan.demo@example.org")
+        kind, text = await say(session, url, sender, FORM[at])
         setattr(outcome, kind, getattr(outcome, kind) + 1)
         outcome.seen.append(text[:90])
         started = time.monotonic()
         await asyncio.to_thread(restart)
-        kind, text = await say(session, url, sender, "yes")
+        kind, text = await say(session, url, sender, FORM[at])
         outcome.recovery_s = time.monotonic() - started
         setattr(outcome, kind, getattr(outcome, kind) + 1)
         outcome.seen.append(text[:90])
@@ -187,11 +190,11 @@ async def scenario(stack: ScaleStack, workers: int) -> List[Outcome]:
     load.stop.set()
     await runner
     kill, restart = kill_and_restart(stack.action_servers)
-    form = await form_under_fault(stack, kill, restart)
+    form = await form_under_fault(stack, kill, restart, at=3)
     form.name = "action servers killed mid-form, restarted"
     outcomes.append(form)
     kill, restart = kill_and_restart([stack.backend])
-    form = await form_under_fault(stack, kill, restart)
+    form = await form_under_fault(stack, kill, restart, at=4)  # "yes": the step that calls the backend
     form.name = "backend killed mid-form, restarted"
     outcomes.append(form)
     return outcomes
