@@ -6,7 +6,7 @@ messages of one conversation at the same moment can both read "no ticket",
 both issue ticket 1 and both handle their message at once; a replica
 finishing its turn can delete the lock just after another replica queued a
 ticket in it, whose message then fails with a LockError.
-(tests/e2e/test_lock_store.py shows both with Rasa's class and their absence
+(tests/unit/test_lock_store.py shows these with Rasa's class, and their absence
 with this one.) Here each change is one Lua script run inside Redis (one
 round trip, nothing can run in between), so tickets are unique and served in
 the order they were issued: one message of a conversation at a time, in the

@@ -72,7 +72,8 @@ def nginx_config(work: Path, ports: ScalePorts, bind: str = "127.0.0.1") -> Path
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (work / temp).mkdir(parents=True, exist_ok=True)
     reply = json.dumps([{"recipient_id": "", "text": unavailable_text()}]).replace("'", "\\'")
-    action_reply = json.dumps({"events": [], "responses": [{"text": action_unavailable_text()}]}).replace("'", "\\'")
+    action_reply = json.dumps({"events": [], "responses": [{"text": action_unavailable_text()}]})
+    action_reply = action_reply.replace("'", "\\'")
     text = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
         work=str(work), bind=bind, public_port=ports.public, actions_port=ports.actions,
         rasa_servers=" ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports.rasa),

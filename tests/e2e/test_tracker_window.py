@@ -8,7 +8,7 @@ interrupted and resumed well past the window. Every reply must be the same.
 """
 import pytest
 
-from bot.cli import ROOT, free_port, model_path, rasa_service
+from bot.cli import free_port, model_path, rasa_service
 from tests.e2e.conftest import Chat
 
 FAQ = ["how do I sign up for MyChart?", "which number do I call?", "what user roles are there in System Link?",
