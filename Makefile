@@ -18,6 +18,7 @@ MODEL = $$(ls models/avera-*.tar.gz)
 help:
 	@echo "make run    set up, train if needed and start the help desk"
 	@echo "make test   set up, validate, train and run every test"
+	@echo "make run-scale / make test-scale   the scale profile (PostgreSQL, Redis, nginx) and its long checks"
 
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is required (Rasa 3.6 runs on 3.10 only)."; exit 1; }
