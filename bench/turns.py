@@ -22,8 +22,13 @@ bench/out/ by a fingerprint, and serves it with plain `rasa run`, as a new
 project would. Each stack starts after the previous one has stopped, replays
 the same mix, and all are printed side by side.
 
-This is a benchmark that prints figures, not a test: it exits 0 unless the
-stack cannot start.
+With --profiles embedded,scale it also runs the scale profile (bot/scale.py:
+one Rasa replica behind nginx, PostgreSQL, Redis) and with
+--conversation-length 200 it times three 200-turn conversations per stack.
+It prints figures; with both profiles it checks issue 12's goals (scale
+within 1.3x of the embedded default's turns per second at 10 conversations,
+turn 200 within 1.5x of the first turns) and exits 1 when one is missed
+(`make test-scale`).
 """
 import argparse
 import asyncio
@@ -47,6 +52,7 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 
 from bot.cli import BIN, ROOT, Stack, child_env, isolated_stack, model_path
+from bot.scale import drop_database, scale_stack
 
 OUT = ROOT / "bench" / "out"
 
@@ -118,6 +124,8 @@ class RunResult:
     startup_s: float
     levels: List[LevelResult]
     final_mb: Dict[str, float]
+    early_ms: float = float("nan")  # median latency of turns 1-10 of long conversations
+    late_ms: float = float("nan")  # median latency of their last 10 turns
 
 
 # --- load generator -----------------------------------------------------------------------------
@@ -201,6 +209,25 @@ async def run_level(rasa_url: str, concurrency: int, turns: int, seconds: float,
     return result
 
 
+async def long_conversation(rasa_url: str, length: int, request_timeout: float) -> List[float]:
+    """One conversation of `length` FAQ turns (no forms), one after the other: each turn's latency in ms."""
+    messages = [m for _, label, ms in CONVERSATIONS if "form" not in label for m in ms]
+    latencies = []
+    sender = f"bench-long-{uuid.uuid4().hex[:12]}"
+    timeout = aiohttp.ClientTimeout(total=request_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for turn in range(length):
+            started = time.perf_counter()
+            await say(session, f"{rasa_url}/webhooks/rest/webhook", sender, messages[turn % len(messages)])
+            latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def median(values: List[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else float("nan")
+
+
 # --- the stack, its memory, and the models --------------------------------------------------------
 
 def status_kb(pid: int, key: str) -> int:
@@ -226,11 +253,13 @@ def descendants(pid: int) -> List[int]:
 
 
 def peak_mb(stack: Stack) -> Dict[str, float]:
-    """VmHWM (peak RSS) of each service's process, plus any child processes it started."""
-    peaks = {}
+    """VmHWM (peak RSS) per role (rasa, action server, backend), summed over its processes and their children."""
+    peaks = {"rasa": 0.0, "action server": 0.0, "backend": 0.0}
     for service in stack.services:
-        pid = service.process.pid
-        peaks[service.name] = sum(status_kb(p, "VmHWM") for p in [pid] + descendants(pid)) / 1024
+        role = next((r for r in peaks if service.name.startswith(r)), None)
+        if role:
+            pid = service.process.pid
+            peaks[role] += sum(status_kb(p, "VmHWM") for p in [pid] + descendants(pid)) / 1024
     return peaks
 
 
@@ -285,40 +314,58 @@ def ensure_default_model() -> Path:
     return model
 
 
-def bench_stack(label: str, model: Path, args: argparse.Namespace, speed_ups: bool) -> RunResult:
+def bench_stack(label: str, model: Path, args: argparse.Namespace, speed_ups: bool,
+                profile: str = "embedded") -> RunResult:
+    """One stack: the embedded default (isolated_stack) or the scale profile with one Rasa replica."""
     with tempfile.TemporaryDirectory(prefix="bench-turns-") as tmp:
         work = Path(tmp)
-        stack = isolated_stack(model, work, speed_ups)
-        ports = stack.ports
-        print(f"\n[{label}] starting the stack with {model.relative_to(ROOT)} "
-              f"(rasa :{ports.rasa}, actions :{ports.actions}, backend :{ports.backend})...", flush=True)
-        model_mb = model.stat().st_size / 2**20
-        started = time.perf_counter()
-        with stack:
-            startup_s = time.perf_counter() - started
-            print(f"[{label}] healthy after {startup_s:.1f} s; memory after start (VmHWM MB): "
-                  + ", ".join(f"{k} {v:.0f}" for k, v in peak_mb(stack).items()), flush=True)
-            rng = random.Random(args.seed)  # the same sequence of conversations for every stack
-            transcript = [] if args.show_replies else None
-            warm = asyncio.run(run_level(stack.rasa_url, 1, args.warmup_turns, 60, rng, args.request_timeout,
-                                         transcript))
-            print(f"[{label}] warm-up: {warm.turns} turns, {warm.errors} errors, "
-                  f"p50 {warm.percentile(50):.0f} ms", flush=True)
-            if transcript:
-                print("\n".join(transcript), flush=True)
-            levels = []
-            for concurrency in args.levels:
-                level = asyncio.run(run_level(stack.rasa_url, concurrency, args.turns, args.seconds, rng,
-                                              args.request_timeout))
-                level.peak_mb = peak_mb(stack)
-                levels.append(level)
-                print(f"[{label}] {concurrency:>3} concurrent: {level.turns} turns in {level.elapsed_s:.1f} s, "
-                      f"p50 {level.percentile(50):.0f} ms, {level.errors} errors", flush=True)
-                if (exited := stack.first_exited()) is not None:
-                    print(f"[{label}] {exited.name} exited; its log: {exited.log_path}")
-                    break
-            final = peak_mb(stack)
-        return RunResult(label, model, model_mb, startup_s, levels, final)
+        if profile == "scale":
+            stack = scale_stack(model, work, replicas=1, action_servers=1)
+            try:
+                return measure_stack(label, model, args, stack)
+            finally:
+                drop_database(stack.database)
+        return measure_stack(label, model, args, isolated_stack(model, work, speed_ups))
+
+
+def measure_stack(label: str, model: Path, args: argparse.Namespace, stack: Stack) -> RunResult:
+    ports = stack.ports
+    print(f"\n[{label}] starting the stack with {model.relative_to(ROOT)} "
+          f"(rasa :{ports.rasa}, actions :{ports.actions}, backend :{ports.backend})...", flush=True)
+    model_mb = model.stat().st_size / 2**20
+    started = time.perf_counter()
+    with stack:
+        startup_s = time.perf_counter() - started
+        print(f"[{label}] healthy after {startup_s:.1f} s; memory after start (VmHWM MB): "
+              + ", ".join(f"{k} {v:.0f}" for k, v in peak_mb(stack).items()), flush=True)
+        rng = random.Random(args.seed)  # the same sequence of conversations for every stack
+        transcript = [] if args.show_replies else None
+        warm = asyncio.run(run_level(stack.rasa_url, 1, args.warmup_turns, 60, rng, args.request_timeout,
+                                     transcript))
+        print(f"[{label}] warm-up: {warm.turns} turns, {warm.errors} errors, "
+              f"p50 {warm.percentile(50):.0f} ms", flush=True)
+        if transcript:
+            print("\n".join(transcript), flush=True)
+        levels = []
+        for concurrency in args.levels:
+            level = asyncio.run(run_level(stack.rasa_url, concurrency, args.turns, args.seconds, rng,
+                                          args.request_timeout))
+            level.peak_mb = peak_mb(stack)
+            levels.append(level)
+            print(f"[{label}] {concurrency:>3} concurrent: {level.turns} turns in {level.elapsed_s:.1f} s, "
+                  f"p50 {level.percentile(50):.0f} ms, {level.errors} errors", flush=True)
+            if (exited := stack.first_exited()) is not None:
+                print(f"[{label}] {exited.name} exited; its log: {exited.log_path}")
+                break
+        result = RunResult(label, model, model_mb, startup_s, levels, peak_mb(stack))
+        if args.conversation_length:
+            runs = [asyncio.run(long_conversation(stack.rasa_url, args.conversation_length,
+                                                  args.request_timeout)) for _ in range(3)]
+            result.early_ms = median([ms for run in runs for ms in run[:10]])
+            result.late_ms = median([ms for run in runs for ms in run[-10:]])
+            print(f"[{label}] 3 conversations of {args.conversation_length} turns: median latency turns 1-10 "
+                  f"{result.early_ms:.1f} ms, last 10 turns {result.late_ms:.1f} ms", flush=True)
+    return result
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -384,6 +431,8 @@ def print_comparison(runs: List[RunResult]) -> None:
     for name in runs[0].final_mb:
         rows.append((f"{name} peak RSS MB", [run.final_mb[name] for run in runs], 0))
     rows.append(("model file MB", [run.model_mb for run in runs], 1))
+    rows.append(("long conv. turns 1-10 ms", [run.early_ms for run in runs], 1))
+    rows.append(("long conv. last 10 ms", [run.late_ms for run in runs], 1))
     rows.append(("stack startup s", [run.startup_s for run in runs], 1))
     width = max(14, *(len(run.label) for run in runs))
     print(f"\n== side by side (ratio = {runs[0].label} / {runs[-1].label})")
@@ -409,12 +458,20 @@ def main() -> int:
     parser.add_argument("--compare-stock", action="store_true",
                         help="also benchmark this project's model on plain `rasa run` (without bot/rasa_server.py)")
     parser.add_argument("--show-replies", action="store_true", help="print the warm-up conversations")
+    parser.add_argument("--profiles", default="embedded",
+                        help="embedded and/or scale (PostgreSQL + Redis, one Rasa replica behind nginx), "
+                             "comma-separated; with both, the goals below are checked (default embedded)")
+    parser.add_argument("--conversation-length", type=int, default=0,
+                        help="also time 3 conversations of this many turns each (e.g. 200); goal: the last "
+                             "turns within 1.5x of the first ones")
     args = parser.parse_args()
 
     print_machine(args)
     ours_model = ensure_project_model()
     default_model = ensure_default_model() if args.compare_default else None
-    runs = [bench_stack("this project", ours_model, args, speed_ups=True)]
+    profiles = args.profiles.split(",")
+    runs = [bench_stack("this project" if profile == "embedded" else "scale profile", ours_model, args,
+                        speed_ups=True, profile=profile) for profile in profiles]
     if args.compare_stock:
         runs.append(bench_stack("plain rasa run", ours_model, args, speed_ups=False))
     if default_model:
@@ -423,7 +480,27 @@ def main() -> int:
         print_run(run)
     if len(runs) > 1:
         print_comparison(runs)
-    return 0
+    return 0 if goals_met(runs[:len(profiles)], args) else 1
+
+
+def goals_met(runs: List[RunResult], args: argparse.Namespace) -> bool:
+    """The scale profile's goals (issue 12): per-process speed, and cost that does not grow with the conversation."""
+    met = True
+    if len(runs) == 2 and 10 in args.levels:
+        at_10 = [next(level for level in run.levels if level.concurrency == 10) for run in runs]
+        ratio = at_10[0].turns_per_s / at_10[1].turns_per_s if at_10[1].turns_per_s else float("inf")
+        ok = ratio <= 1.3
+        met &= ok
+        print(f"goal: scale profile within 1.3x of the embedded default's turns/s at 10 conversations: "
+              f"{at_10[0].turns_per_s:.1f} vs {at_10[1].turns_per_s:.1f} turns/s, {ratio:.2f}x "
+              f"{'MET' if ok else 'MISSED'}")
+    for run in runs if args.conversation_length else []:
+        ratio = run.late_ms / run.early_ms
+        ok = ratio <= 1.5
+        met &= ok
+        print(f"goal: {run.label}: turn {args.conversation_length} within 1.5x of turn 5: "
+              f"{run.early_ms:.1f} -> {run.late_ms:.1f} ms, {ratio:.2f}x {'MET' if ok else 'MISSED'}")
+    return met
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ from typing import Dict, List
 
 import psycopg2
 
-from bot.cli import (ROOT, VAR, Service, Stack, action_service, backend_service, child_env, ensure_env_file,
+from bot.cli import (ROOT, VAR, Ports, Service, Stack, action_service, backend_service, child_env, ensure_env_file,
                      free_port, new_secret, rasa_service, serve, train)
-from bot.unavailable import unavailable_text
+from bot.unavailable import action_unavailable_text, unavailable_text
 
 NGINX = "/usr/sbin/nginx"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -72,11 +72,13 @@ def nginx_config(work: Path, ports: ScalePorts, bind: str = "127.0.0.1") -> Path
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (work / temp).mkdir(parents=True, exist_ok=True)
     reply = json.dumps([{"recipient_id": "", "text": unavailable_text()}]).replace("'", "\\'")
+    action_reply = json.dumps({"events": [], "responses": [{"text": action_unavailable_text()}]})
+    action_reply = action_reply.replace("'", "\\'")
     text = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
         work=str(work), bind=bind, public_port=ports.public, actions_port=ports.actions,
         rasa_servers=" ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports.rasa),
         action_servers=" ".join(f"server 127.0.0.1:{port};" for port in ports.action_servers),
-        unavailable_reply=reply)
+        unavailable_reply=reply, actions_unavailable_reply=action_reply)
     path = work / "nginx.conf"
     path.write_text(text)
     return path
@@ -97,6 +99,7 @@ class ScaleStack(Stack):
     def __init__(self, model: Path, ports: ScalePorts, env: Dict[str, str], work: Path, database: str,
                  redis_db: str = REDIS_DB):
         self.scale_ports = ports
+        self.ports = Ports(rasa=ports.public, actions=ports.actions, backend=ports.backend)  # what clients use
         self.env = {**env,
                     "BACKEND_URL": f"http://127.0.0.1:{ports.backend}", "BACKEND_PORT": str(ports.backend),
                     "BACKEND_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",

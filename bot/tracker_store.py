@@ -27,6 +27,7 @@ with an empty conversation kept in memory. This store:
 The events table is Rasa's own (same columns, same rows), so Rasa's tools and
 `SQLTrackerStore` can still read it.
 """
+import asyncio
 import json
 import logging
 import threading
@@ -62,11 +63,15 @@ CHECKPOINTS = sa.Table(
 SESSION_INDEX = sa.Index("ix_events_sender_type_timestamp", EVENTS.c.sender_id, EVENTS.c.type_name,
                          EVENTS.c.timestamp)
 
-# Where the latest session starts (Rasa: the last `session_started`, by timestamp), and the last event's id.
+# Where the latest session starts (Rasa: the last `session_started`, by timestamp), the last event's id,
+# and the checkpoint, in one round trip.
 POSITION = ("SELECT (SELECT max(timestamp) FROM events WHERE sender_id = :sender "
             "AND type_name = 'session_started') AS session_start, "
             "(SELECT max(id) FROM events WHERE sender_id = :sender) AS last_id")
-CHECKPOINT = "SELECT session_start, through_id, events FROM tracker_checkpoints WHERE sender_id = :sender"
+POSITION_AND_CHECKPOINT = (
+    f"SELECT position.session_start, position.last_id, checkpoint.session_start AS checkpoint_session, "
+    f"checkpoint.through_id, checkpoint.events FROM ({POSITION}) AS position "
+    f"LEFT JOIN tracker_checkpoints AS checkpoint ON checkpoint.sender_id = :sender")
 # Rasa's SQLTrackerStore._event_query: the latest session is every event stamped at or after its start.
 EVENTS_AFTER = ("SELECT id, data FROM events WHERE sender_id = :sender AND id > :after "
                 "AND (:session_start IS NULL OR timestamp >= :session_start) ORDER BY id")
@@ -172,15 +177,8 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The latest session: the checkpoint's state plus the events after it."""
-        with self._connection() as connection:
-            session_start, last_id = connection.execute(sa.text(POSITION), {"sender": sender_id}).one()
-            checkpoint = connection.execute(sa.text(CHECKPOINT), {"sender": sender_id}).first()
-            prefix: List[Dict] = []
-            after = 0
-            if checkpoint is not None and checkpoint.session_start == session_start:
-                prefix, after = json.loads(checkpoint.events), checkpoint.through_id
-            rows = connection.execute(sa.text(EVENTS_AFTER), {
-                "sender": sender_id, "after": after, "session_start": session_start}).all()
+        # In a thread: Rasa's event loop goes on with other conversations while the database answers.
+        session_start, last_id, prefix, rows = await asyncio.to_thread(self._read, sender_id)
         if not rows and not prefix:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, prefix + [json.loads(row.data) for row in rows],
@@ -188,6 +186,24 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         self._remember(tracker, _Loaded(len(tracker.events), last_id, [row.id for row in rows], len(prefix),
                                         session_start))
         return tracker
+
+    def _read(self, sender_id: str) -> Tuple[Optional[float], Optional[int], List[Dict], List[Any]]:
+        for attempt in (1, 2):
+            try:
+                with self._connection() as connection:
+                    position = connection.execute(sa.text(POSITION_AND_CHECKPOINT), {"sender": sender_id}).one()
+                    prefix: List[Dict] = []
+                    after = 0
+                    if position.events is not None and position.checkpoint_session == position.session_start:
+                        prefix, after = json.loads(position.events), position.through_id
+                    rows = connection.execute(sa.text(EVENTS_AFTER), {
+                        "sender": sender_id, "after": after, "session_start": position.session_start}).all()
+                return position.session_start, position.last_id, prefix, rows
+            except TrackerStoreUnavailable as error:
+                # A connection the database closed (restart, fail-over): the pool drops them all; read again once.
+                if attempt == 2 or not getattr(error.__cause__, "connection_invalidated", False):
+                    raise
+        raise AssertionError("unreachable")
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         """Every event of every session (the HTTP API's full history), read in one go."""
@@ -207,6 +223,15 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         """Append the events added since `retrieve`, if nobody else wrote in between."""
         loaded = self._forget(tracker)
         events = list(tracker.events)
+        if len(events) == (loaded.count if loaded else 0):
+            return  # nothing new (Rasa saves a new, empty tracker before its first turn)
+        new = await asyncio.to_thread(self._write, tracker, events, loaded)
+        if self.event_broker is not None and new:
+            # Exactly what was stored; Rasa's stream_events would re-read the tracker to find it.
+            await self._stream_new_events(self.event_broker, new, tracker.sender_id)
+
+    def _write(self, tracker: DialogueStateTracker, events: List[Event], loaded: Optional[_Loaded]) -> List[Event]:
+        """Append the new events in one transaction; returns them."""
         with self._transaction(tracker.sender_id) as connection:
             if loaded is None:  # a tracker this store did not read: count what is stored, as Rasa does
                 loaded = self._as_stored(connection, tracker.sender_id)
@@ -219,9 +244,7 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
                 connection.execute(INSERT_EVENT, [event_row(tracker.sender_id, event) for event in new])
             if not any(isinstance(event, SessionStarted) for event in new):
                 self._move_checkpoint(connection, tracker, events, loaded)
-        if self.event_broker is not None and new:
-            # Exactly what was stored; Rasa's stream_events would re-read the tracker to find it.
-            await self._stream_new_events(self.event_broker, new, tracker.sender_id)
+        return new
 
     # --- retention ------------------------------------------------------------------------------
 
@@ -332,7 +355,8 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         return loaded if ref is not None and ref() is tracker else None
 
     def _connection(self) -> Any:
-        return _Guarded(self.engine)
+        """For reads: no transaction around them (each statement sees committed rows), no BEGIN/ROLLBACK."""
+        return _Guarded(self.engine, autocommit=True)
 
     def _transaction(self, sender_id: Optional[str]) -> Any:
         return _Guarded(self.engine, transaction=True, sender_id=sender_id)
@@ -366,15 +390,19 @@ def unavailable(error: BaseException) -> TrackerStoreUnavailable:
 class _Guarded:
     """A connection (optionally in a transaction) whose database errors become TrackerStoreUnavailable."""
 
-    def __init__(self, engine: sa.engine.Engine, transaction: bool = False, sender_id: Optional[str] = None):
+    def __init__(self, engine: sa.engine.Engine, transaction: bool = False, sender_id: Optional[str] = None,
+                 autocommit: bool = False):
         self.engine = engine
         self.connection: Any = None
         self.transaction = transaction
         self.sender_id = sender_id
+        self.autocommit = autocommit
 
     def __enter__(self) -> Any:
         try:
             self.connection = self.engine.connect()
+            if self.autocommit and self.connection.dialect.name == "postgresql":
+                self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")
             if self.transaction:
                 if self.connection.dialect.name == "sqlite":
                     self.connection = self.connection.execution_options(sqlite_immediate=True)
@@ -441,7 +469,9 @@ def create_engine(dialect: str, host: Optional[str], port: Optional[int], db: st
         sa.event.listen(engine, "begin", _begin_sqlite)
         return engine
     return sa.create_engine(
-        url, future=True, pool_size=8, max_overflow=8, pool_timeout=timeout, pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout): a connection found dead invalidates the whole pool, and
+        # retrieve reads again once.
+        url, future=True, pool_size=8, max_overflow=8, pool_timeout=timeout,
         connect_args={"connect_timeout": max(1, int(timeout)), "keepalives": 1, "keepalives_idle": 5,
                       "keepalives_interval": 2, "keepalives_count": 2,
                       "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds} "

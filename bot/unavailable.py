@@ -1,7 +1,8 @@
 """What the member hears when the help desk cannot take a message (database down, replica lost).
 
 Said by the chat channels (bot/channels/redacting.py) and by nginx in the
-scale profile (bot/scale.py), so both say the same thing.
+scale profile (bot/scale.py), so both say the same thing. nginx also answers
+for the action servers when none is reachable, as an action would.
 """
 from bot.facts import phone
 
@@ -10,3 +11,8 @@ def unavailable_text() -> str:
     return ("Sorry, I can't take in messages right now because our system isn't responding, so I didn't "
             "record that. Please try again in a few minutes, or call MyChart support at "
             f"{phone('mychart')} (24/7) and the team can help you directly.")
+
+
+def action_unavailable_text() -> str:
+    return ("Sorry, I can't do that right now because our system isn't responding. Please try again in a few "
+            f"minutes, or call MyChart support at {phone('mychart')} (24/7) and the team can help you directly.")

@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 
-import pytest
 from rasa.core.lock_store import LockError, RedisLockStore
 
 from bot.lock_store import AtomicRedisLockStore
