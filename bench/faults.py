@@ -39,7 +39,7 @@ import aiohttp
 
 from bench.load import stored_user_messages
 from bench.turns import CONVERSATIONS, ensure_project_model
-from bot.scale import ScaleStack, drop_database, scale_stack
+from bot.scale import ScaleStack, forget, scale_stack
 
 FAQ = [messages for _, label, messages in CONVERSATIONS if "form" not in label]
 FORM_START = "I need a new access code for MyChart"
@@ -220,7 +220,7 @@ def main() -> int:
                 outcomes = asyncio.run(scenario(stack, args.conversations))
             kept = stored_user_messages(stack.database).get(before) == messages
         finally:
-            drop_database(stack.database)
+            forget(stack)
     print(f"\n{'fault':44s} {'normal':>6} {'told to retry':>13} {'failed':>6} {'recovery s':>10}  what the member saw")
     for o in outcomes:
         recovery = f"{o.recovery_s:.1f}" if o.recovery_s is not None else "never"

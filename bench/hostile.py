@@ -26,7 +26,7 @@ from typing import Dict, Tuple
 import aiohttp
 
 from bench.turns import ensure_project_model, peak_mb, status_kb
-from bot.scale import ScaleStack, drop_database, scale_stack
+from bot.scale import ScaleStack, forget, scale_stack
 
 INTENTS = ["request_access_code", "greet", "request_password_reset", "affirm", "check_site_request_status"]
 
@@ -119,7 +119,7 @@ def main() -> int:
                 answering = asyncio.run(normal_answer(url)) and stack.first_exited() is None
                 peaks = peak_mb(stack)
         finally:
-            drop_database(stack.database)
+            forget(stack)
     errors = 0
     print(f"{'input':20s} {'requests':>8}  status codes")
     for kind, statuses in sorted(seen.items()):

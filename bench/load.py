@@ -28,7 +28,7 @@ import aiohttp
 import psycopg2
 
 from bench.turns import CONVERSATIONS, LevelResult, ensure_project_model, peak_mb, say
-from bot.scale import POSTGRES_ADMIN, ScaleStack, drop_database, scale_stack
+from bot.scale import POSTGRES_ADMIN, ScaleStack, forget, scale_stack
 
 
 def conversation_of(turns: int, rng: random.Random) -> List[str]:
@@ -105,7 +105,7 @@ def main() -> int:
                     memory = peak_mb(stack)
                 stored = stored_user_messages(stack.database)
             finally:
-                drop_database(stack.database)
+                forget(stack)
         # The redaction in the channels may change a message; none of the mix's messages holds a secret.
         wrong = [sender for sender, messages in plans.items() if stored.get(sender) != messages]
         rows.append((replicas, result, len(wrong), memory))

@@ -52,7 +52,7 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 
 from bot.cli import BIN, ROOT, Stack, child_env, isolated_stack, model_path
-from bot.scale import drop_database, scale_stack
+from bot.scale import forget, scale_stack
 
 OUT = ROOT / "bench" / "out"
 
@@ -324,7 +324,7 @@ def bench_stack(label: str, model: Path, args: argparse.Namespace, speed_ups: bo
             try:
                 return measure_stack(label, model, args, stack)
             finally:
-                drop_database(stack.database)
+                forget(stack)
         return measure_stack(label, model, args, isolated_stack(model, work, speed_ups))
 
 

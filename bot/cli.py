@@ -336,6 +336,20 @@ def rabbitmq_settings(queue: str) -> Dict[str, str]:
             "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": queue}
 
 
+def delete_rabbitmq_queue(name: str) -> None:
+    """A test stack's queue: left bound to Rasa's exchange, it would fill up for ever."""
+    import asyncio
+
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect(host="127.0.0.1", login="guest", password="guest")
+        async with connection:
+            await (await connection.channel()).queue_delete(name)
+
+    asyncio.run(delete())
+
+
 def rabbitmq_broker() -> Dict[str, object]:
     """Rasa's pika event broker, as endpoints.scale.yml configures it (RABBITMQ_* settings)."""
     return yaml.safe_load((ROOT / "endpoints.scale.yml").read_text())["event_broker"]

@@ -20,7 +20,8 @@ from typing import Dict, List
 
 import psycopg2
 
-from bot.cli import (ROOT, VAR, Ports, Service, Stack, action_service, backend_service, child_env, ensure_env_file,
+from bot.cli import (ROOT, VAR, Ports, Service, Stack, action_service, backend_service, child_env, delete_rabbitmq_queue,
+                     ensure_env_file, rabbitmq_settings,
                      free_port, new_secret, rasa_service, serve, train)
 from bot.unavailable import action_unavailable_text, unavailable_text
 
@@ -56,6 +57,12 @@ def ensure_database(name: str) -> None:
                 cursor.execute(f'CREATE DATABASE "{name}"')
     finally:
         connection.close()
+
+
+def forget(stack: "ScaleStack") -> None:
+    """What a test or benchmark stack leaves behind: its database and its RabbitMQ queue."""
+    drop_database(stack.database)
+    delete_rabbitmq_queue(stack.env["RABBITMQ_QUEUE"])
 
 
 def drop_database(name: str) -> None:
@@ -106,7 +113,11 @@ class ScaleStack(Stack):
                     "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports.actions}/webhook",
                     "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": database,
                     "TRACKER_DB_USER": "postgres", "TRACKER_DB_PASSWORD": "",
-                    "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": redis_db}
+                    "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": redis_db,
+                    # the review inbox's events through RabbitMQ: the .env's settings, else this machine's
+                    "BACKEND_EVENT_FEED": "rabbitmq",
+                    **rabbitmq_settings(env.get("RABBITMQ_QUEUE") or f"avera_events_{database}"),
+                    **{name: value for name, value in env.items() if name.startswith("RABBITMQ_") and value}}
         self.database = database
         self.rasa_url = f"http://127.0.0.1:{ports.public}"
         self.backend_url = f"http://127.0.0.1:{ports.backend}"

@@ -3,7 +3,6 @@ Rasa's event broker (SQL into the backend's database, or RabbitMQ), the backend'
 
 Each broker gets a stack of its own, so the counts are exactly this script's.
 """
-import asyncio
 import os
 import sqlite3
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import isolated_stack, model_path
+from bot.cli import delete_rabbitmq_queue, isolated_stack, model_path
 from tests.e2e.conftest import Chat, backend_call
 
 WAIT_SECONDS = 30
@@ -31,16 +30,7 @@ def review_stack(request, tmp_path_factory):
                         rabbitmq_queue=queue) as stack:
         yield stack
     if queue:
-        asyncio.run(delete_queue(queue))  # a queue left bound to Rasa's exchange would fill up for ever
-
-
-async def delete_queue(name: str) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(name)
+        delete_rabbitmq_queue(queue)
 
 
 def require_rabbitmq() -> None:

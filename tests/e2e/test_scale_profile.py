@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from bot.cli import model_path
-from bot.scale import drop_database, scale_stack
+from bot.scale import forget, scale_stack
 from tests.e2e.conftest import Chat
 from tests.services import POSTGRES, require_postgres, require_redis
 
@@ -27,7 +27,7 @@ def scale(tmp_path_factory):
         with stack:
             yield stack
     finally:
-        drop_database(stack.database)
+        forget(stack)
 
 
 def stored_events(stack, sender):
