@@ -10,3 +10,7 @@ BACKEND_ACTIONS_TOKEN = os.environ.get("BACKEND_ACTIONS_TOKEN", "")
 # Every backend call gives up after this long, so a slow backend never
 # leaves a member waiting: they hear the phone number instead.
 BACKEND_TIMEOUT_SECONDS = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "5"))
+# When help-desk agents answer chats: "mon-fri 08:00-17:00" (one day range, one time range), "always" or
+# "never", in HELP_DESK_TIMEZONE. Outside these hours the bot offers the phone number or a message.
+HELP_DESK_HOURS = os.environ.get("HELP_DESK_HOURS", "mon-fri 08:00-17:00")
+HELP_DESK_TIMEZONE = os.environ.get("HELP_DESK_TIMEZONE", "America/Chicago")

@@ -243,8 +243,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
-    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens."""
+def isolated_stack(model: Path, work: Path, speed_ups: bool = True,
+                   settings: Optional[Dict[str, str]] = None) -> Stack:
+    """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens.
+
+    `settings` overrides environment variables, e.g. a short HANDOFF_UNCLAIMED_SECONDS.
+    """
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     env = child_env({
         "BACKEND_ADMIN_TOKEN": new_secret(),
@@ -254,6 +258,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True) -> Stack:
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
         "SMTP_HOST": "",
+        **(settings or {}),
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db")

@@ -91,7 +91,8 @@ class EmbeddedSQLiteTrackerStore(SQLTrackerStore):
         if stored is None or len(events) < len(stored) or (stored and events[len(stored) - 1] != stored[-1]):
             await super().save(tracker)  # not a continuation of what this store wrote: let Rasa count
         else:
-            await self.stream_events(tracker)
+            if self.event_broker is not None:  # the new events are known: no need to read the old tracker
+                await self._stream_new_events(self.event_broker, events[len(stored):], tracker.sender_id)
             rows = [event_row(tracker.sender_id, event) for event in events[len(stored):]]
             if rows:
                 with self.engine.begin() as connection:

@@ -12,6 +12,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 
+from bot.handoff_relay import report_members_leaving
 from bot.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -44,4 +45,6 @@ class RedactingSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: OnNewMessage):
-        return super().blueprint(redacting(on_new_message))
+        blueprint = super().blueprint(redacting(on_new_message))
+        report_members_leaving(self.sio, self.namespace)  # the help-desk agent sees a member leave
+        return blueprint
