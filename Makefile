@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 MODEL = $$(ls models/avera-*.tar.gz)
 
-.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock clean
+.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock clean web browser
 
 help:
 	@echo "make run    set up, train if needed and start the help desk"
@@ -36,7 +36,7 @@ train: env
 validate: install
 	$(RASA) data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
 
-run: install
+run: install web
 	@$(PY) -m bot.cli run
 
 test: validate train test-stories test-nlu test-python
@@ -49,8 +49,24 @@ test-nlu: train
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu --no-plot
 	$(PY) -m bot.cli check-nlu results/nlu/intent_report.json --min-f1 0.95
 
-test-python: train
+test-python: train web browser
 	$(PY) -m pytest
+
+# The chat widget's browser packages (package-lock.json), and the client file the page serves.
+WEB_VENDOR := bot/web/static/vendor/socket.io.min.js
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: apt-get install -y npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+$(WEB_VENDOR): node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+web: $(WEB_VENDOR)
+
+# The browser tests drive Debian's chromium (Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
 # The shared FAQ evaluation against a running `make run` (another terminal).
 eval: install

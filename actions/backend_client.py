@@ -104,6 +104,11 @@ async def open_site_request(request: Dict[str, Any], idempotency_key: str) -> Di
     )
 
 
+async def upload_grant(conversation_id: str, purpose: str) -> Dict[str, Any]:
+    """A credential for the chat widget to upload one file for this conversation (never our token)."""
+    return await _call("POST", "/upload-grants", json={"conversation_id": conversation_id, "purpose": purpose})
+
+
 async def site_request_status(reference: str) -> Optional[Dict[str, Any]]:
     """The request's status, or None when no request has that reference."""
     try:

@@ -23,6 +23,8 @@ from bot.facts import facts
 ROLES: List[str] = facts()["system_link"]["roles"]
 CONFIRMATION_SENDER = facts()["system_link"]["confirmation_sender"]
 AGREEMENT_LATER = "later"
+AGREEMENT_PURPOSE = "site_agreement"
+WIDGET_CHANNEL = "socketio"  # the website chat widget, which can show a file picker
 _LATER = re.compile(r"\b(later|not (yet|now)|don'?t have it|no)\b", re.I)
 _ATTACHMENT_ID = re.compile(r"^(?:attachment[:\s]+)?([A-Za-z0-9-]{8,64})$")
 _REFERENCE = re.compile(r"\bSR-?([A-Z0-9]{4,16})\b", re.I)
@@ -45,6 +47,20 @@ def match_role(text: str) -> Optional[str]:
             return role
     candidates = [role for role in ROLES if wanted in re.sub(r"[^a-z]", "", role.lower())]
     return candidates[0] if len(candidates) == 1 else None
+
+
+async def offer_upload(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Give the chat widget a file picker for the agreement, with an upload grant for this conversation.
+
+    Rasa's socket.io channel emits a custom payload's "data" as the message, so the
+    widget receives {"upload": {purpose, url, token, accept, max_bytes, expires_at}}.
+    Without the backend the picker is left out; the member can still say "later".
+    """
+    try:
+        grant = await backend_client.upload_grant(tracker.sender_id, AGREEMENT_PURPOSE)
+    except (backend_client.BackendUnavailable, backend_client.Rejected, backend_client.RateLimited):
+        return
+    dispatcher.utter_message(json_message={"data": {"upload": grant}})
 
 
 def parse_reference(text: str) -> Optional[str]:
@@ -72,6 +88,9 @@ class ValidateSiteRequestForm(HelpfulFormValidation):
         events = await super().run(dispatcher, tracker, domain)
         if not tracker.get_slot("site_request_idempotency_key"):
             events.append(SlotSet("site_request_idempotency_key", uuid.uuid4().hex))
+        asks_for = next((e["value"] for e in events if e.get("name") == "requested_slot"), None)
+        if asks_for == "site_agreement" and tracker.get_latest_input_channel() == WIDGET_CHANNEL:
+            await offer_upload(dispatcher, tracker)
         return events
 
     def question_values(self, tracker: Tracker) -> Dict[Text, Any]:

@@ -257,6 +257,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True,
         "RASA_TOKEN": new_secret(),
         "BACKEND_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backend.db'}",
         "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{ports.backend}",
+        "RASA_PUBLIC_URL": f"http://127.0.0.1:{ports.rasa}",
         "SMTP_HOST": "",
         **(settings or {}),
     })
@@ -284,6 +285,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stack.start()
         print(
             "\nThe Avera help desk is running:\n"
+            f"  web page with the chat: {env.get('BACKEND_PUBLIC_URL', 'http://localhost:8080')}/\n"
             f"  chat (REST):    curl -s {stack.rasa_url}/webhooks/rest/webhook "
             "-d '{\"sender\":\"me\",\"message\":\"hi\"}'\n"
             f"  chat (socket.io): {stack.rasa_url}/socket.io\n"

@@ -17,6 +17,8 @@ from bot.backend.seed import seed_demo_data
 from bot.backend.services.escalations import LiveUpdates, notify_unclaimed
 from bot.backend.services.outbox import OutboxSender
 from bot.backend.settings import Settings
+from bot.backend.web_security import security_headers_middleware
+from bot.web.routes import add_web_routes
 
 ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
 PREPARE_RETRY_SECONDS = 2.0
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, readiness_middleware])
+    app = web.Application(middlewares=[security_headers_middleware, error_middleware, readiness_middleware])
     app[SETTINGS] = settings
     app[DB] = Database(settings.database_url)
     app[READY] = asyncio.Event()
@@ -32,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
     app[LIVE] = LiveUpdates()
     app[RASA] = RasaClient(settings.rasa_url, settings.rasa_token)
     add_api_routes(app)
+    add_web_routes(app)
     add_console_routes(app)
     app.cleanup_ctx.append(database_lifecycle)
     app.cleanup_ctx.append(outbox_delivery)

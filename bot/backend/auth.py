@@ -23,7 +23,7 @@ def allow(role: str):
     def decorate(handler):
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
-            caller = _token_role(request.config_dict[SETTINGS], _bearer(request))
+            caller = token_role(request.config_dict[SETTINGS], bearer(request))
             if caller is None:
                 raise ApiError(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
             if caller != ADMIN and caller != role:
@@ -36,12 +36,12 @@ def allow(role: str):
     return decorate
 
 
-def _bearer(request: web.Request) -> str:
+def bearer(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _token_role(settings: Settings, token: str) -> Optional[str]:
+def token_role(settings: Settings, token: str) -> Optional[str]:
     if token and hmac.compare_digest(token.encode(), settings.admin_token.encode()):
         return ADMIN
     if token and hmac.compare_digest(token.encode(), settings.actions_token.encode()):

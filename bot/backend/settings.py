@@ -29,6 +29,7 @@ class Settings:
     actions_token: str
     secret_key: str
     public_url: str
+    rasa_public_url: str  # the socket.io origin the chat page connects to (its CSP allows it)
     max_upload_bytes: int
     smtp_host: Optional[str]
     smtp_port: int
@@ -66,6 +67,7 @@ class Settings:
             actions_token=env["BACKEND_ACTIONS_TOKEN"].strip(),
             secret_key=env["BACKEND_SECRET_KEY"].strip(),
             public_url=env.get("BACKEND_PUBLIC_URL", "http://localhost:8080").rstrip("/"),
+            rasa_public_url=env.get("RASA_PUBLIC_URL", "http://localhost:5005").rstrip("/"),
             max_upload_bytes=_number(env, "BACKEND_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, int),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=_number(env, "SMTP_PORT", 25, int),

@@ -91,3 +91,7 @@ def outbox(backend, address: str) -> List[Dict]:
 
 
 SHARED = ROOT.parent / "shared"
+
+
+# The chat page and the e-mailed-link pages in chromium (tests/e2e/web.py).
+from tests.e2e.web import browser, web  # noqa: E402,F401  (fixtures)

@@ -87,6 +87,15 @@ async def send_username(session: AsyncSession, settings: Settings, patient: Opti
     audit.record(session, actor, "username_reminder.sent", "portal_account", account.id)
 
 
+async def reset_link_state(session: AsyncSession, settings: Settings, token: str) -> str:
+    """What the reset page should say about a link: "valid", "expired", or "invalid" (unknown, used, replaced)."""
+    query = select(PasswordResetToken).where(PasswordResetToken.token_hash == keyed_hash(settings.secret_key, token))
+    reset = (await session.execute(query)).scalar_one_or_none()
+    if reset is None or reset.voided_at is not None:
+        return "invalid"
+    return "expired" if reset.expires_at <= utcnow() else "valid"
+
+
 async def complete_reset(session: AsyncSession, settings: Settings, token: str, new_password: str, actor: str) -> None:
     """Set the new password and unlock the account; the token is spent."""
     now = utcnow()
