@@ -155,8 +155,10 @@ class OfferHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         hours = help_desk_hours()
         values = {**phone_line(tracker), "hours": hours.text}
-        prefix = "handoff_not_understood_" if reason_for(tracker) == "not_understood_twice" else "handoff_"
-        say(dispatcher, prefix + ("offer" if hours.is_open(datetime.now().astimezone()) else "offer_closed"), **values)
+        if reason_for(tracker) == "not_understood_twice":
+            say(dispatcher, "handoff_not_understood")
+        say(dispatcher, "handoff_offer" if hours.is_open(datetime.now().astimezone()) else "handoff_offer_closed",
+            **values)
         return []
 
 
@@ -197,7 +199,8 @@ def _turn_before_consent(tracker: Tracker) -> Optional[Tracker]:
     for index in range(len(events) - 1, -1, -1):
         if events[index].get("event") == "action" and events[index].get("name") == OFFER_ACTION:
             earlier = events[:index]
-            latest = next((e for e in reversed(earlier) if e.get("event") == "user"), {})
+            said = next((e for e in reversed(earlier) if e.get("event") == "user"), {})
+            latest = {**(said.get("parse_data") or {}), "text": said.get("text")}  # as Rasa gives latest_message
             return Tracker(tracker.sender_id, tracker.slots, latest, earlier, False, None,
                            tracker.active_loop, tracker.latest_action_name)
     return None

@@ -9,13 +9,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import handoff, settings
 
 
-def tracker(events, slots=None, latest=None) -> Tracker:
-    latest = latest or next((e for e in reversed(events) if e.get("event") == "user"), {})
+def tracker(events, slots=None) -> Tracker:
+    said = next((e for e in reversed(events) if e.get("event") == "user"), {})
+    latest = {**said.get("parse_data", {}), "text": said.get("text")}  # what Rasa sends as latest_message
     return Tracker("member-1", slots or {}, latest, events, False, None, {}, None)
 
 
 def user(text, intent):
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}, "intent": {"name": intent}}
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}, "text": text}}
 
 
 def bot(text):
@@ -49,7 +50,7 @@ async def offer(monkeypatch, hours: str, events) -> str:
     monkeypatch.setattr(settings, "HELP_DESK_HOURS", hours)
     dispatcher = CollectingDispatcher()
     await handoff.OfferHandoff().run(dispatcher, tracker(events), {})
-    return dispatcher.messages[0]["text"]
+    return "\n".join(message["text"] for message in dispatcher.messages)
 
 
 async def test_outside_help_desk_hours_the_offer_is_the_number_or_a_message(monkeypatch):
@@ -62,6 +63,12 @@ async def test_during_help_desk_hours_the_offer_says_what_happens_and_asks(monke
     text = await offer(monkeypatch, "always", [user("can I talk to a person", "request_human")])
     assert "Shall I connect you?" in text and "reference number" in text and "stay quiet" in text
     assert "855-667-9704 (24/7)" in text
+
+
+async def test_after_two_messages_not_understood_topics_come_first(monkeypatch):
+    events = [user("blorf", "nlu_fallback"), bot("Sorry"), user("zorp", "nlu_fallback")]
+    text = await offer(monkeypatch, "never", events)
+    assert text.index("I'm still not sure what you need") < text.index("leave a message")
 
 
 async def test_the_offer_gives_the_number_of_the_topic(monkeypatch):
@@ -87,6 +94,14 @@ def test_reasons_and_what_the_agent_reads():
     assert summary["tried"] == ["answered share sensitive data", "started access code reissue form"]
     transcript = handoff.transcript_of(tracker(events))
     assert transcript == [{"sender": "user", "text": "my ssn is [removed ssn] and my password is [removed password]"}]
+
+
+def test_the_reason_is_read_from_the_turn_the_offer_answered():
+    events = [user("how long does a lockout last", "lockout_duration"), bot("Locks last a while."),
+              user("that's not what I asked", "frustration"), {"event": "action", "name": "action_offer_handoff"},
+              bot("Shall I connect you?"), user("yes", "affirm")]
+    offer_turn = handoff._turn_before_consent(tracker(events))
+    assert handoff.reason_for(offer_turn) == "frustration"
 
 
 def test_a_contact_added_to_the_yes():
