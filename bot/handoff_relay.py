@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import logging
 import os
-from typing import Any, Dict, Iterable, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, Optional, Set
 
 import aiohttp
 from rasa.core.brokers.broker import EventBroker
@@ -34,9 +34,11 @@ class HandoffRelay(EventBroker):
         self.backend_url = backend_url.rstrip("/") + "/api/v1"
         self.token = token
         self.paused: Set[str] = set()
-        self.outbox: "asyncio.Queue[Tuple[str, Dict[str, Any]]]" = asyncio.Queue()
-        self._worker: Optional[asyncio.Task] = None
         self._session: Optional[aiohttp.ClientSession] = None
+        self._started: Optional[asyncio.Task] = None
+        # The last delivery of each conversation: the next one waits for it, so order is kept
+        # within a conversation while different conversations are delivered side by side.
+        self._tails: Dict[str, asyncio.Task] = {}
 
     @classmethod
     async def from_endpoint_config(cls, broker_config: EndpointConfig,
@@ -44,7 +46,7 @@ class HandoffRelay(EventBroker):
         """`url` in endpoints.yml, or BACKEND_URL; the token is always BACKEND_ACTIONS_TOKEN from the environment."""
         relay = cls(broker_config.url or os.environ.get("BACKEND_URL", "http://127.0.0.1:8080"),
                     os.environ.get("BACKEND_ACTIONS_TOKEN", ""))
-        relay._worker = asyncio.get_running_loop().create_task(relay._deliver())
+        relay._started = asyncio.get_running_loop().create_task(relay._start())
         cls.current = relay
         return relay
 
@@ -56,24 +58,34 @@ class HandoffRelay(EventBroker):
             self.paused.discard(sender)
         elif kind == "user" and sender in self.paused and event.get("text"):
             key = hashlib.sha256(f"{sender}\x00{event.get('timestamp')}".encode()).hexdigest()
-            self.outbox.put_nowait(("/escalations/user-messages",
-                                    {"conversation_id": sender, "text": event["text"], "event_key": key}))
+            self._send(sender, "/escalations/user-messages",
+                       {"conversation_id": sender, "text": event["text"], "event_key": key})
 
     def members_left(self, conversation_ids: Iterable[str]) -> None:
         for conversation_id in conversation_ids:
             if conversation_id in self.paused:
-                self.outbox.put_nowait(("/escalations/user-left", {"conversation_id": conversation_id}))
+                self._send(conversation_id, "/escalations/user-left", {"conversation_id": conversation_id})
 
-    async def _deliver(self) -> None:
+    async def _start(self) -> None:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
             headers={"Authorization": f"Bearer {self.token}"},
         )
         body = await self._with_retry("GET", "/escalations/open-conversations", None)
         self.paused.update((body or {}).get("conversation_ids", []))
-        while True:
-            path, body = await self.outbox.get()
-            await self._with_retry("POST", path, body)
+
+    def _send(self, conversation_id: str, path: str, body: Dict[str, Any]) -> None:
+        previous = self._tails.get(conversation_id)
+        task = asyncio.get_running_loop().create_task(self._deliver(previous, path, body))
+        self._tails[conversation_id] = task
+        task.add_done_callback(lambda done: self._tails.pop(conversation_id, None)
+                               if self._tails.get(conversation_id) is done else None)
+
+    async def _deliver(self, previous: Optional[asyncio.Task], path: str, body: Dict[str, Any]) -> None:
+        await asyncio.shield(self._started)
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        await self._with_retry("POST", path, body)
 
     async def _with_retry(self, method: str, path: str, body: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         """Until the backend answers; a 4xx (a message it can never take) is logged and dropped."""
@@ -93,8 +105,9 @@ class HandoffRelay(EventBroker):
             delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        for task in [self._started, *self._tails.values()]:
+            if task is not None:
+                task.cancel()
         if self._session is not None:
             await self._session.close()
 
