@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.db import Database
 from bot.backend.errors import ApiError
-from bot.backend.rasa_client import RasaUnavailable
 from bot.backend.models import Agent, Escalation, EscalationMessage, utc_text, utcnow
+from bot.backend.rasa_client import RasaUnavailable
 from bot.backend.services import audit
 from bot.backend.services.agents import SignedIn
 from bot.facts import phone
