@@ -5,6 +5,7 @@ is short, so the unclaimed-escalation notice can be seen without waiting minutes
 are always on. Agents act through the same API the console page uses, signed in as the demo agent;
 test_web_handoff.py does the same in chromium.
 """
+import asyncio
 import json
 import re
 import sqlite3
@@ -13,6 +14,7 @@ from typing import Callable, Dict, List
 
 import requests
 
+from bench.handoff import Member
 from tests.e2e.conftest import DEMO_AGENT, Chat
 
 WAIT_SECONDS = 60
@@ -154,3 +156,21 @@ def test_an_escalation_nobody_claims_tells_the_member_and_stays_queued(handoff_s
     assert len(notices) == 1 and reference in notices[0] and "855-667-9704" in notices[0]
     assert agent.post(escalation["id"], "claim").status_code == 200  # still claimable afterwards
 
+
+
+def test_the_agent_sees_when_the_member_closes_the_website_chat(handoff_stack):
+    async def hand_off_and_leave() -> str:
+        member = Member(handoff_stack.rasa_url)  # a socket.io client, as the widget is
+        await member.connect()
+        await member.say("can I talk to a real person")
+        await member.wait_for(lambda data: "Shall I connect you?" in (data.get("text") or ""))
+        await member.say("yes")
+        _, started = await member.wait_for(lambda data: "reference is HD-" in (data.get("text") or ""))
+        await member.close()
+        return re.search(r"HD-[A-Z0-9]+", started["text"]).group(0)
+
+    reference = asyncio.run(hand_off_and_leave())
+    agent = Agent(handoff_stack)
+    escalation = wait_for(lambda: (lambda e: e if e["user_left_at"] else None)(agent.find(reference)),
+                          "the member-left mark")
+    assert escalation["status"] == "queued"  # still there for an agent to read
