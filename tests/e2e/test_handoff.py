@@ -136,6 +136,12 @@ def test_frustration_after_an_answer_is_the_reason_the_agent_sees(handoff_stack)
     assert escalation["reason"] == "frustration"
     assert any("lockout" in step for step in escalation["summary"]["tried"])
 
+    agent = Agent(handoff_stack)
+    assert agent.post(escalation["id"], "claim").status_code == 200
+    handed_back = agent.post(escalation["id"], "hand-back")
+    assert handed_back.status_code == 200 and handed_back.json()["outcome"] == "handed_back"
+    assert re.search(r"lock", chat.say("how long does a lockout last?"), re.I)
+
 
 def test_no_thanks_keeps_the_bot(handoff_stack):
     chat = Chat(handoff_stack)
