@@ -17,7 +17,7 @@ from bot.backend.seed import seed_demo_data
 from bot.backend.services.escalations import LiveUpdates, notify_unclaimed
 from bot.backend.services.outbox import OutboxSender
 from bot.backend.settings import Settings
-from bot.backend.web_security import security_headers_middleware
+from bot.backend.web_security import security_headers_middleware, widget_cors_middleware
 from bot.web.routes import add_web_routes
 
 ALWAYS_AVAILABLE = (f"{API_PREFIX}/healthz", f"{API_PREFIX}/openapi.json")
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[security_headers_middleware, error_middleware, readiness_middleware])
+    app = web.Application(middlewares=[security_headers_middleware, widget_cors_middleware, error_middleware,
+                                          readiness_middleware])
     app[SETTINGS] = settings
     app[DB] = Database(settings.database_url)
     app[READY] = asyncio.Event()

@@ -6,7 +6,7 @@ are already set in the real environment win over the file.
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
@@ -30,6 +30,7 @@ class Settings:
     secret_key: str
     public_url: str
     rasa_public_url: str  # the socket.io origin the chat page connects to (its CSP allows it)
+    widget_origins: Tuple[str, ...]  # other sites that embed the chat widget (CORS for its uploads)
     max_upload_bytes: int
     smtp_host: Optional[str]
     smtp_port: int
@@ -68,6 +69,8 @@ class Settings:
             secret_key=env["BACKEND_SECRET_KEY"].strip(),
             public_url=env.get("BACKEND_PUBLIC_URL", "http://localhost:8080").rstrip("/"),
             rasa_public_url=env.get("RASA_PUBLIC_URL", "http://localhost:5005").rstrip("/"),
+            widget_origins=tuple(o.strip().rstrip("/") for o in env.get("BACKEND_WIDGET_ORIGINS", "").split(",")
+                                 if o.strip()),
             max_upload_bytes=_number(env, "BACKEND_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, int),
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=_number(env, "SMTP_PORT", 25, int),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.backend.auth import PUBLIC
 from bot.backend.errors import ApiError
 from bot.backend.routes.common import db_of, settings_of
 from bot.backend.services import accounts
@@ -106,7 +107,7 @@ async def reset_password(request: web.Request) -> web.Response:
     settings = settings_of(request)
     try:
         async with db_of(request).transaction() as session:
-            await accounts.complete_reset(session, settings, token, password, "public")
+            await accounts.complete_reset(session, settings, token, password, PUBLIC)
     except ApiError:
         async with db_of(request).transaction() as session:
             return reset_link_problem(await accounts.reset_link_state(session, settings, token))

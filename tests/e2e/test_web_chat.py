@@ -1,5 +1,8 @@
 """The chat widget on the help page, in chromium, against the whole stack on loopback."""
+import functools
+import http.server
 import re
+import threading
 
 from playwright.sync_api import expect
 
@@ -14,12 +17,20 @@ def test_access_code_reissue_with_buttons_sends_a_code(web, backend):
     web.goto("/")
     web.open_chat()
     before = len(outbox(backend, "riley.sample@example.org"))
+    web.page.evaluate("""() => {
+      const typing = document.querySelector('.avc-typing');
+      new MutationObserver(() => { if (!typing.hidden) window.typingWasShown = true; })
+        .observe(typing, {attributes: true});
+    }""")
     reply = web.say("I never got my MyChart access code")
+    assert web.page.evaluate("window.typingWasShown === true")  # while the turn was in flight
+    expect(web.page.locator(".avc-typing")).to_be_hidden()
     assert "send you a new access code" in reply
     reply = web.click_choice("Yes")
     yes = web.page.locator(".avc-choice", has_text=re.compile("^Yes$")).first
     expect(yes).to_be_disabled()
     expect(web.messages("user").last).to_contain_text("Yes")
+    expect(web.messages("user").last.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
     assert re.search(r"first and last name", reply, re.I)
     web.say("Riley Sample")
     web.say("2009-06-20")
@@ -39,6 +50,8 @@ def test_keyboard_alone_from_launcher_to_answer(web):
         keyboard.press("Tab")
         if web.page.evaluate("document.activeElement.textContent") == "Chat with us":
             break
+    outline = web.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focused launcher is visibly marked
     keyboard.press("Enter")
     expect(web.input).to_be_focused()
     web.wait_for_bot_message(1)
@@ -74,6 +87,7 @@ def test_reload_keeps_the_conversation_and_end_chat_clears_it(web):
     web.page.get_by_role("button", name="End chat").click()
     web.wait_for_bot_message(1)  # a new greeting, and nothing else
     expect(web.messages("user")).to_have_count(0)
+    expect(web.page.locator(".avc-status")).to_have_text("")
     assert web.session_id() != session
     expect(web.log).not_to_contain_text("learning center")
 
@@ -81,13 +95,18 @@ def test_reload_keeps_the_conversation_and_end_chat_clears_it(web):
 def test_agent_message_is_shown_as_from_a_person(web, stack):
     web.goto("/")
     web.open_chat()
-    deliver_agent_message(stack, web.session_id(), "Alex Rivera", "Hi, I'm Alex from the help desk.\nHow can I help?")
+    deliver_agent_message(stack, web.session_id(), "Alex Rivera",
+                          "Hi, I'm Alex from the help desk.\nThe steps are on https://www.example.org/mychart-help.")
     agent = web.messages("agent").last
     expect(agent).to_contain_text("Alex Rivera (help desk staff)")
-    expect(agent).to_contain_text("How can I help?")
+    expect(agent.locator("p")).to_have_count(3)  # the name line, then one paragraph per line
+    link = agent.get_by_role("link", name="https://www.example.org/mychart-help")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link).to_have_attribute("target", "_blank")
     bot_background = web.messages("bot").first.locator(".avc-text").evaluate("e => getComputedStyle(e).backgroundColor")
     agent_background = agent.locator(".avc-text").evaluate("e => getComputedStyle(e).backgroundColor")
     assert agent_background != bot_background
+    web.screenshots("chat-agent-message")
 
 
 def test_html_in_messages_is_shown_as_text(web, stack):
@@ -124,6 +143,7 @@ def test_site_request_with_the_agreement_uploaded_in_the_chat(web, stack, backen
     picker.set_input_files({"name": "agreement.pdf", "mimeType": "application/pdf", "buffer": b"just text"})
     upload.click()  # the name says pdf; the backend reads the content and refuses it
     expect(problem).to_contain_text("Only these file types are accepted")
+    web.screenshots("chat-agreement-upload")
 
     before = web.messages().count()
     picker.set_input_files({"name": "agreement.pdf", "mimeType": "application/pdf", "buffer": PDF})
@@ -153,6 +173,7 @@ def test_server_restart_while_the_page_is_open(web, stack):
         web.input.fill("what browsers does system link support?")
         web.input.press("Enter")
         expect(web.page.locator(".avc-pending")).to_have_count(1)
+        expect(web.page.locator(".avc-typing")).to_be_hidden()  # nobody is answering while offline
         web.page.reload()  # still offline: the typed message is kept, and the member hears whom to call
         expect(web.page.locator(".avc-status")).to_contain_text("855-667-9704", timeout=REPLY_TIMEOUT_MS)
         expect(web.page.locator(".avc-pending")).to_have_count(1)
@@ -162,3 +183,45 @@ def test_server_restart_while_the_page_is_open(web, stack):
     expect(web.log).to_contain_text("Chrome 118", timeout=60_000)
     expect(web.page.locator(".avc-pending")).to_have_count(0)
     web.page.set_viewport_size(DESKTOP)
+
+
+def test_chat_page_is_accessible_on_a_desktop_a_phone_and_zoomed(web):
+    web.goto("/")
+    assert web.axe_violations() == []
+    web.open_chat()
+    web.say("I never got my MyChart access code")  # a list, quick replies, times
+    assert web.axe_violations() == []
+    web.screenshots("chat")
+    web.page.set_viewport_size({"width": 375, "height": 812})
+    assert web.axe_violations() == []
+    # 1024x768 zoomed to 200 % is a 512x384 CSS-pixel viewport: nothing may need sideways scrolling.
+    web.page.set_viewport_size({"width": 512, "height": 384})
+    assert web.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    expect(web.input).to_be_in_viewport()
+    expect(web.page.get_by_role("button", name="Send")).to_be_in_viewport()
+    web.page.screenshot(path=str(web.screenshot_path("chat-zoom200-512x384")))
+    web.page.emulate_media(reduced_motion="reduce")
+    web.input.fill("what browsers does system link support?")
+    web.input.press("Enter")
+    animation = web.page.evaluate("getComputedStyle(document.querySelector('.avc-typing'), '::after').animationName")
+    assert animation == "none"
+
+
+def test_another_site_embeds_the_widget_with_one_script_tag(web, stack, tmp_path):
+    """A clinic's page on another origin: a container and one script tag give it the whole chat."""
+    page = (f'<!doctype html><html lang="en"><head><title>Clinic</title></head><body><main><h1>Clinic</h1>'
+            f'<div id="avera-chat" data-socket-url="{stack.rasa_url}" data-support-phone="855-667-9704"></div>'
+            f'<script src="{stack.backend_url}/static/chat/chat-widget.js" defer></script></main></body></html>')
+    (tmp_path / "index.html").write_text(page)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as site:
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        try:
+            web.page.goto(f"http://127.0.0.1:{site.server_address[1]}/index.html")
+            web.open_chat()
+            assert "Chrome 118" in web.say("what browsers does system link support?")
+            background = web.page.locator(".avc-launcher, .avc-header").first.evaluate(
+                "e => getComputedStyle(e).backgroundColor")
+            assert background == "rgb(0, 85, 140)"  # its stylesheet came along
+        finally:
+            site.shutdown()

@@ -20,6 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 RESULTS = ROOT / "results" / "web"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SOCKET_IO_CLIENT = ROOT / "bot" / "web" / "static" / "vendor" / "socket.io.min.js"
 DESKTOP = {"width": 1024, "height": 768}
 PHONE = {"width": 375, "height": 812}
 REPLY_TIMEOUT_MS = 30_000
@@ -32,6 +33,9 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+    missing = [str(path.relative_to(ROOT)) for path in (AXE, SOCKET_IO_CLIENT) if not path.exists()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: run `make web` (npm ci; make test does it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -71,6 +75,7 @@ class BrowserPage:
     def open_chat(self) -> None:
         self.page.get_by_role("button", name="Chat with us").click()
         self.wait_for_bot_message(1)
+        self.wait_turn_over()
 
     def messages(self, kind: str = "bot"):
         return self.page.locator(f".avc-msg--{kind}")
@@ -115,12 +120,16 @@ class BrowserPage:
                  "targets": [n["target"] for n in v["nodes"]][:5]}
                 for v in result["violations"] if v["impact"] in impacts]
 
+    @staticmethod
+    def screenshot_path(name: str) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        return RESULTS / f"{name}.png"
+
     def screenshots(self, name: str) -> None:
         """Keep the page at 1024x768 and at 375x812 (a phone) under results/web/."""
-        RESULTS.mkdir(parents=True, exist_ok=True)
         for label, size in (("1024x768", DESKTOP), ("375x812", PHONE)):
             self.page.set_viewport_size(size)
-            self.page.screenshot(path=str(RESULTS / f"{name}-{label}.png"))
+            self.page.screenshot(path=str(self.screenshot_path(f"{name}-{label}")))
         self.page.set_viewport_size(DESKTOP)
 
     def close(self) -> None:

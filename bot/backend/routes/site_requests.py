@@ -1,21 +1,16 @@
 """System Link site requests: the chat's submission and status, the requester's e-mail links, the review."""
-import html
-
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.backend.auth import ACTIONS, ADMIN, actor, allow
-from bot.backend.errors import FieldErrors
+from bot.backend.errors import ApiError, FieldErrors
 from bot.backend.routes.common import db_of, settings_of
 from bot.backend.services import attachments, site_requests
 from bot.backend.validation import Form, read_json
-from bot.facts import facts
+from bot.web import site_request_pages as pages
+from bot.web.pages import CSRF_FIELD, csrf_ok
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body><h1>{title}</h1>{content}</body></html>
-"""
 routes = web.RouteTableDef()
 
 
@@ -45,54 +40,64 @@ async def create_site_request(request: web.Request) -> web.Response:
 @routes.get("/site-requests/confirm")
 async def confirm_email(request: web.Request) -> web.Response:
     """The link in the confirmation e-mail: a page for a browser, JSON for anything else."""
-    async with db_of(request).transaction() as session:
-        confirmed = await site_requests.confirm_email(
-            session, settings_of(request), request.query.get("token", ""), actor(request)
-        )
-        view = site_requests.describe(confirmed)
-    message = f"Thank you: your e-mail address is confirmed for site request {view['reference']}."
-    if view["status"] == site_requests.AWAITING_AGREEMENT:
-        message += " We still need the signed site agreement: use the upload link from our other e-mail."
-    elif view["status"] == site_requests.UNDER_REVIEW:
-        message += " Your request is now under review."
-    if "text/html" in request.headers.get("Accept", ""):
-        content = f"<p>{html.escape(message)}</p>"
-        return web.Response(text=PAGE.format(title="E-mail address confirmed", content=content),
-                            content_type="text/html")
-    return web.json_response({**view, "message": message})
+    try:
+        async with db_of(request).transaction() as session:
+            confirmed = await site_requests.confirm_email(
+                session, settings_of(request), request.query.get("token", ""), actor(request)
+            )
+            view = site_requests.describe(confirmed)
+    except ApiError as error:
+        if pages.wants_page(request):
+            return pages.link_problem(error.message, error.status)
+        raise
+    if pages.wants_page(request):
+        return pages.email_confirmed(view)
+    message = f"Thank you: your e-mail address is confirmed for site request {view['reference']}. "
+    return web.json_response({**view, "message": message + pages.next_steps(view)})
 
 
 @routes.get("/site-requests/{ref}/agreement")
 async def agreement_form(request: web.Request) -> web.Response:
     """The page the e-mailed upload link opens: a form that posts the file back to the same URL."""
-    async with db_of(request).transaction() as session:
-        pending = await site_requests.awaiting_agreement(
-            session, settings_of(request), request.match_info["ref"], request.query.get("token", "")
-        )
-        reference = pending.reference
-    accept = ",".join("." + ext for ext in facts()["system_link"]["agreement_file_types"])
-    content = (
-        f"<p>Upload the site agreement for request {html.escape(reference)}, signed by an authorized "
-        "representative of your facility.</p>"
-        '<form method="post" enctype="multipart/form-data">'
-        f'<input type="file" name="file" accept="{accept}" required> <button>Upload</button></form>'
-    )
-    return web.Response(text=PAGE.format(title="Signed site agreement", content=content), content_type="text/html")
+    settings = settings_of(request)
+    try:
+        async with db_of(request).transaction() as session:
+            pending = await site_requests.awaiting_agreement(
+                session, settings, request.match_info["ref"], request.query.get("token", "")
+            )
+            reference = pending.reference
+    except ApiError as error:
+        return pages.link_problem(error.message, error.status)
+    return pages.agreement_form(request, reference, settings.max_upload_bytes)
 
 
 @routes.post("/site-requests/{ref}/agreement")
 async def upload_agreement(request: web.Request) -> web.Response:
-    settings, db = settings_of(request), db_of(request)
+    """The upload, from the page (checked against CSRF) or from an API client (JSON answers)."""
+    settings, db, page = settings_of(request), db_of(request), pages.wants_page(request)
     reference, token = request.match_info["ref"], request.query.get("token", "")
-    async with db.transaction() as session:  # a bad link is refused before the file is read
-        await site_requests.awaiting_agreement(session, settings, reference, token)
-    upload = await attachments.read_upload(request, settings.max_upload_bytes)
-    async with db.transaction() as session:
-        pending = await site_requests.awaiting_agreement(session, settings, reference, token)
-        attachment = await attachments.store(session, upload, actor(request))
-        site_requests.attach_agreement(session, pending, attachment, actor(request))
-        view = site_requests.describe(pending)
-    return web.json_response(view)
+    try:
+        async with db.transaction() as session:  # a bad link is refused before the file is read
+            await site_requests.awaiting_agreement(session, settings, reference, token)
+    except ApiError as error:
+        if page:
+            return pages.link_problem(error.message, error.status)
+        raise
+    try:
+        upload = await attachments.read_upload(request, settings.max_upload_bytes)
+        if page and not csrf_ok(request, upload.fields.get(CSRF_FIELD)):
+            raise ApiError(403, "This form was open too long or came from another site: open the link again.")
+        async with db.transaction() as session:
+            pending = await site_requests.awaiting_agreement(session, settings, reference, token)
+            attachment = await attachments.store(session, upload, actor(request))
+            site_requests.attach_agreement(session, pending, attachment, actor(request))
+            view = site_requests.describe(pending)
+    except ApiError as error:
+        if page:
+            return pages.agreement_form(request, reference.upper(), settings.max_upload_bytes, error.message,
+                                        error.status)
+        raise
+    return pages.agreement_received(view) if page else web.json_response(view)
 
 
 @routes.get("/site-requests/{ref}")

@@ -2,8 +2,8 @@
 import hashlib
 import struct
 import uuid
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Dict, Optional
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from bot.backend.validation import storable
 from bot.facts import facts
 
 CHUNK_BYTES = 64 * 1024
+MAX_TEXT_FIELD_BYTES = 1024  # other form fields sent with the file (a web form's CSRF token)
 # Leading bytes -> (content type, the file extensions facts.yml names for it).
 SIGNATURES = (
     (b"%PDF-", "application/pdf", ("pdf",)),
@@ -32,6 +33,7 @@ BMP_INFO_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)
 class Upload:
     filename: str
     content: bytes
+    fields: Dict[str, str] = field(default_factory=dict)
 
 
 def detect_content_type(content: bytes) -> Optional[str]:
@@ -47,12 +49,18 @@ def _is_bmp(content: bytes) -> bool:
 
 
 async def read_upload(request: web.Request, max_bytes: int) -> Upload:
-    """The multipart field `file`, read in chunks so an oversized upload stops at the limit."""
+    """The multipart field `file`, read in chunks so an oversized upload stops at the limit.
+
+    Short text fields sent before the file come along in `fields`.
+    """
     if not request.content_type.startswith("multipart/"):
         raise ApiError(415, "Send the file as multipart/form-data in the field `file`.")
     reader = await request.multipart()
+    fields: Dict[str, str] = {}
     async for part in reader:
         if part.name != "file":
+            text = await part.read_chunk(MAX_TEXT_FIELD_BYTES)
+            fields[part.name or ""] = text.decode("utf-8", "replace")
             continue
         chunks, size = [], 0
         while chunk := await part.read_chunk(CHUNK_BYTES):
@@ -60,7 +68,7 @@ async def read_upload(request: web.Request, max_bytes: int) -> Upload:
             if size > max_bytes:
                 raise ApiError(413, f"The file is larger than {max_bytes} bytes.")
             chunks.append(chunk)
-        return Upload(_safe_filename(part.filename), b"".join(chunks))
+        return Upload(_safe_filename(part.filename), b"".join(chunks), fields)
     raise FieldErrors({"file": "required"})
 
 

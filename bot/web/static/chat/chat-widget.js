@@ -96,7 +96,7 @@
     header.appendChild(endButton);
     header.appendChild(closeButton);
     var status = el("p", { "class": "avc-status", role: "status" });
-    var log = el("ol", { "class": "avc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
+    var log = el("div", { "class": "avc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
                          tabindex: "0" });
     var typing = el("p", { "class": "avc-typing" }, "The assistant is typing\u2026");
     typing.hidden = true;
@@ -212,9 +212,12 @@
         greetOnce();
       }
     });
-    socket.on("disconnect", function () {
+    socket.on("disconnect", function (reason) {
       ready = false;
       stopTyping();
+      if (reason === "io client disconnect") {
+        return;  // End chat: a new conversation starts at once
+      }
       showStatus("The connection was lost. Reconnecting\u2026 Anything you type is sent when it is back.", "warning");
     });
     socket.on("connect_error", function () {
@@ -253,11 +256,11 @@
     var message = addMessage({ from: "user", text: shown, pending: !ready });
     if (ready) {
       emit(text);
+      startTyping();
     } else {
-      state.pending.push({ id: message.id, text: text });
+      state.pending.push({ id: message.id, text: text });  // sent by flushPending on reconnect
       saveState();
     }
-    startTyping();
   }
 
   function flushPending() {
@@ -284,9 +287,10 @@
     renderAll();
     stopTyping();
     ready = false;
+    everConnected = false;
+    showStatus("", "info");
     if (socket) {
       socket.disconnect();  // a new socket joins only the new conversation's room
-      showStatus("", "info");
       socket.connect();
     }
     ui.input.focus();
@@ -371,7 +375,7 @@
   }
 
   function renderMessage(message) {
-    var item = el("li", { "class": "avc-msg avc-msg--" + message.from });
+    var item = el("div", { "class": "avc-msg avc-msg--" + message.from });
     var meta = el("p", { "class": "avc-meta" });
     meta.appendChild(el("span", { "class": "avc-who" }, speaker(message)));
     meta.appendChild(el("span", { "class": "avc-sr" }, " said, at "));
