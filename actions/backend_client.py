@@ -138,3 +138,8 @@ async def site_request_status(reference: str) -> Optional[Dict[str, Any]]:
         if rejected.status == 404:
             return None
         raise
+
+
+async def open_escalation(escalation: Dict[str, Any]) -> Dict[str, Any]:
+    """Queue the conversation for a help-desk agent; returns its id and reference (HD-...)."""
+    return await _call("POST", "/escalations", json=escalation)

@@ -135,7 +135,8 @@ class IdentityRequestAction(Action, ABC):
         except backend_client.BackendUnavailable:
             # Keep the answers so "Try again" only asks for the confirmation.
             say(dispatcher, "backend_unavailable", support_phone=MYCHART_PHONE,
-                buttons=[{"title": "Try again", "payload": f"/{self.retry_intent}"}])
+                buttons=[{"title": "Try again", "payload": f"/{self.retry_intent}"},
+                         {"title": "Talk to a person", "payload": "/request_human"}])
             return [SlotSet("identity_confirmed", None)]
         say(
             dispatcher,

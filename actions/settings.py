@@ -16,3 +16,8 @@ BACKEND_TIMEOUT_SECONDS = float(os.environ.get("BACKEND_TIMEOUT_SECONDS", "5"))
 ACTION_SERVER_HOST = os.environ.get("ACTION_SERVER_HOST", "127.0.0.1")
 ACTION_SERVER_PORT = int(os.environ.get("ACTION_SERVER_PORT", "5055"))
 ACTION_SERVER_TOKEN = os.environ.get("ACTION_SERVER_TOKEN", "").strip()
+
+# When help-desk agents answer chats: "mon-fri 08:00-17:00" (one day range, one time range), "always" or
+# "never", in HELP_DESK_TIMEZONE. Outside these hours the bot offers the phone number or a message.
+HELP_DESK_HOURS = os.environ.get("HELP_DESK_HOURS", "mon-fri 08:00-17:00")
+HELP_DESK_TIMEZONE = os.environ.get("HELP_DESK_TIMEZONE", "America/Chicago")

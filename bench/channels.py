@@ -145,7 +145,7 @@ def main() -> int:
                 "TEAMS_APP_PASSWORD": microsoft.app_password, "TEAMS_OPENID_METADATA_URL": microsoft.metadata_url,
                 "TEAMS_TOKEN_URL": microsoft.token_url}
     try:
-        with tempfile.TemporaryDirectory() as work, isolated_stack(model_path(), Path(work), extra_env=settings) as stack:
+        with tempfile.TemporaryDirectory() as work, isolated_stack(model_path(), Path(work), settings=settings) as stack:
             print(f"Stack up at {stack.rasa_url}; {args.turns} turns or {args.seconds:.0f} s per channel and level.")
             results = asyncio.run(measure(stack.rasa_url, slack, microsoft, levels, args.turns, args.seconds))
     finally:

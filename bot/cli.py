@@ -119,12 +119,17 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 
 def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Path,
-                    event_broker: Optional[Dict[str, object]] = None) -> Path:
-    """An endpoints file like endpoints.yml for a stack on other ports/files (tests, benchmarks)."""
+                    review_broker: Optional[Dict[str, object]] = None) -> Path:
+    """An endpoints file like endpoints.yml for a stack on other ports/files (tests, benchmarks).
+
+    `review_broker` replaces the broker that feeds the review inbox (the backend's database).
+    """
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     config["action_endpoint"]["url"] = action_url
     config["tracker_store"]["db"] = str(tracker_db)
-    config["event_broker"] = event_broker or {**config["event_broker"], "db": str(backend_db)}
+    brokers = config["event_broker"]["brokers"]
+    at = next(i for i, broker in enumerate(brokers) if "db" in broker)
+    brokers[at] = review_broker or {**brokers[at], "db": str(backend_db)}
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -351,16 +356,18 @@ def delete_rabbitmq_queue(name: str) -> None:
 
 
 def rabbitmq_broker() -> Dict[str, object]:
-    """Rasa's pika event broker, as endpoints.scale.yml configures it (RABBITMQ_* settings)."""
-    return yaml.safe_load((ROOT / "endpoints.scale.yml").read_text())["event_broker"]
+    """Rasa's pika event broker for the review feed, as endpoints.scale.yml configures it (RABBITMQ_*)."""
+    brokers = yaml.safe_load((ROOT / "endpoints.scale.yml").read_text())["event_broker"]["brokers"]
+    return next(broker for broker in brokers if broker["type"] == "pika")
 
 
 def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None,
-                   extra_env: Optional[Dict[str, str]] = None) -> Stack:
+                   settings: Optional[Dict[str, str]] = None) -> Stack:
     """A stack of its own for tests and benchmarks: free ports, fresh SQLite files, random tokens.
 
     Events go to the backend through its database, or through RabbitMQ when a queue is named;
-    `extra_env` adds settings, e.g. a staff channel's, pointed at a local fake cloud.
+    `settings` overrides environment variables, e.g. a staff channel's pointed at a local fake
+    cloud, or a short HANDOFF_UNCLAIMED_SECONDS.
     """
     ports = Ports(rasa=free_port(), actions=free_port(), backend=free_port())
     training_copy = work / "checkout"
@@ -382,7 +389,7 @@ def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_que
         "BACKEND_DEMO_PORTAL": "true",  # the lockout tests sign in through the demo portal
         # Tests and benchmarks pose as many chat users, each from its own (forwarded) address.
         "TRUSTED_PROXIES": "127.0.0.1",
-        **(extra_env or {}),
+        **(settings or {}),
     })
     endpoints = write_endpoints(work / "endpoints.yml", f"http://127.0.0.1:{ports.actions}/webhook",
                                 work / "tracker.db", work / "backend.db",

@@ -41,7 +41,8 @@ class RasaClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
         url = f"{self.base_url}/conversations/{conversation_id}/tracker/events"
-        params = {"output_channel": channel or "latest", "execute_side_effects": "true"}
+        params = {"output_channel": channel or "latest", "execute_side_effects": "true",
+                  "include_events": "NONE"}  # the answer is not read: spare Rasa serialising the tracker
         try:
             async with self._session.post(url, json=events, params=params, headers=self._auth()) as response:
                 if response.status != 200:

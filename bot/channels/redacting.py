@@ -35,6 +35,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
 from bot.client_address import METADATA_KEY, client_address, trusted_proxies
+from bot.handoff_relay import report_members_leaving
 from bot.redaction import redact
 from bot.tracker_store import TrackerStoreUnavailable
 from bot.unavailable import unavailable_text
@@ -170,4 +171,5 @@ class RedactingSocketIOInput(SocketIOInput):
             await handle_message(sid, data)
 
         self.sio.on(self.user_message_evt, handle_message_with_address, namespace=namespace)
+        report_members_leaving(self.sio, self.namespace)  # the help-desk agent sees a member leave
         return blueprint

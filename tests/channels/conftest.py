@@ -49,7 +49,7 @@ def channels_stack(tmp_path_factory, slack, microsoft):
     if not model.exists():
         pytest.fail(f"No trained model at {model}: run `make train` first (make test does).")
     work = tmp_path_factory.mktemp("channels")
-    with isolated_stack(model, work, extra_env=staff_channel_settings(slack, microsoft)) as running:
+    with isolated_stack(model, work, settings=staff_channel_settings(slack, microsoft)) as running:
         yield running
 
 

@@ -26,6 +26,21 @@ def stack(tmp_path_factory):
         yield running
 
 
+DEMO_AGENT = {"username": "demo.agent", "password": "DemoAgent-2024!"}  # bot/backend/demo_data.yml
+HANDOFF_UNCLAIMED_SECONDS = 4
+
+
+@pytest.fixture(scope="session")
+def handoff_stack(tmp_path_factory):
+    """A stack for the hand-off tests: chat agents always on, a short wait before the unclaimed notice."""
+    work = tmp_path_factory.mktemp("handoff-stack")
+    with isolated_stack(model_path(), work, settings={
+        "HANDOFF_UNCLAIMED_SECONDS": str(HANDOFF_UNCLAIMED_SECONDS), "HELP_DESK_HOURS": "always",
+    }) as running:
+        running.tracker_db = work / "tracker.db"
+        yield running
+
+
 class Chat:
     """One member's conversation over the REST channel."""
 

@@ -27,7 +27,10 @@ PHONE = {"width": 375, "height": 812}
 REPLY_TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="module")  # not longer: Playwright's sync API keeps an event loop running meanwhile
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and every later test that calls asyncio.run (tests/unit, tests/e2e/test_socketio.py)
+# would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         reason = "chromium is not installed: apt-get install -y chromium (make test does this as root)"

@@ -6,7 +6,7 @@ from typing import Any, Dict, List
 
 from aiohttp import web
 
-from bot.backend.agent_auth import agent_session, signed_in_agent
+from bot.backend.agent_auth import SESSION_COOKIE, agent_session, signed_in_agent
 from bot.backend.appkeys import LIVE, RASA
 from bot.backend.auth import ACTIONS, actor, allow
 from bot.backend.errors import ApiError, FieldErrors
@@ -141,7 +141,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
-    token = request.cookies.get("agent_session", "")
+    token = request.cookies.get(SESSION_COOKIE, "")
     try:
         await response.write(b"retry: 3000\nevent: ready\ndata: {}\n\n")
         while live.is_subscribed(queue):

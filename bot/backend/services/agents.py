@@ -30,6 +30,7 @@ from bot.backend.services import audit
 from bot.backend.settings import Settings
 
 ROLES = ("agent", "trainer")
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -144,7 +145,7 @@ async def session_agent(session: AsyncSession, settings: Settings, token: str,
         await session.delete(row)
         audit.record(session, "system", "agent.session_expired", "agent", agent.id, agent_id=agent.id)
         return None
-    if touch:
+    if touch and now - row.last_seen_at >= SESSION_TOUCH_INTERVAL:  # one write a minute is precise enough
         row.last_seen_at = now
     return SignedIn(agent.id, agent.username, agent.display_name, list(agent.roles), token_hash,
                     csrf_token_for(settings, token))

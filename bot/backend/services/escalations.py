@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.db import Database
 from bot.backend.errors import ApiError
-from bot.backend.rasa_client import RasaUnavailable
 from bot.backend.models import Agent, Escalation, EscalationMessage, utc_text, utcnow
+from bot.backend.rasa_client import RasaUnavailable
 from bot.backend.services import audit
 from bot.backend.services.agents import SignedIn
 from bot.facts import phone
@@ -226,6 +226,7 @@ async def add_user_message(session: AsyncSession, conversation_id: str, text: st
         return None
     if (await session.execute(select(EscalationMessage.id).where(EscalationMessage.event_key == event_key))).first():
         return None
+    escalation.user_left_at = None  # back in the chat
     message = EscalationMessage(escalation_id=escalation.id, sender="user", text=text, event_key=event_key)
     session.add(message)
     await session.flush()
