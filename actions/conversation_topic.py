@@ -1,0 +1,57 @@
+"""What the conversation is about: the last answer given, read from the tracker.
+
+One mechanism for every action that leans on context ("which number do I
+call?", "how long does that take?", "no, I meant the CE portal"): the most
+recent topic intent among the bot's answers (`utter_<intent>`, also when an
+action sent it) and the user's earlier intents. Intent names start with their
+topic, so a new intent gets its context, and its support line, by its name.
+"""
+from typing import List, Optional, Text
+
+from rasa_sdk import Tracker
+
+SYSTEM_LINK = "system_link"
+# Intent name prefix -> which support line, for the topic of the conversation.
+INTENT_PREFIXES = [
+    ("employee_it", ("employee_network_password",)),
+    ("learning_center_ce", ("learning_center_", "ce_")),
+    ("health_plans", ("health_plans_",)),
+    (SYSTEM_LINK, ("system_link_", "request_site", "check_site_request_status")),
+    ("mychart", ("mychart_", "login_", "lockout_", "teen_", "proxy_", "portal_", "security_", "check_record_access",
+                 "request_access_code", "request_password_reset", "request_username_reminder")),
+]
+CONTEXT_EVENTS = 40
+
+
+def line_for_intent(intent: Optional[Text]) -> Optional[Text]:
+    """The support line of a topic intent, None for general intents (greet, thank, follow-ups)."""
+    for line, prefixes in INTENT_PREFIXES:
+        if intent and intent.startswith(prefixes):
+            return line
+    return None
+
+
+def _intents_newest_first(tracker: Tracker) -> List[Text]:
+    """Answered and asked intents before the latest message, newest first."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    names: List[Text] = []
+    for event in reversed(events[max(0, last_user - CONTEXT_EVENTS):last_user]):
+        kind = event.get("event")
+        if kind == "user":
+            names.append(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+        elif kind == "action" and (event.get("name") or "").startswith("utter_"):
+            names.append(event["name"][len("utter_"):])
+        elif kind == "bot":
+            utter = (event.get("metadata") or {}).get("utter_action") or ""
+            names.append(utter[len("utter_"):] if utter.startswith("utter_") else "")
+    return names
+
+
+def topic_intent(tracker: Tracker) -> Optional[Text]:
+    """The intent of the last topic answer or question before the latest message."""
+    return next((name for name in _intents_newest_first(tracker) if line_for_intent(name)), None)
+
+
+def topic_line(tracker: Tracker) -> Optional[Text]:
+    return line_for_intent(topic_intent(tracker))
