@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 MODEL = $$(ls models/avera-*.tar.gz)
 
-.PHONY: help install env train validate run test test-stories test-nlu test-python eval lock clean
+.PHONY: help install env train validate run test test-stories test-nlu test-python test-conversations eval lock clean
 
 help:
 	@echo "make run    set up, train if needed and start the help desk"
@@ -51,6 +51,10 @@ test-nlu: train
 
 test-python: train
 	$(PY) -m pytest
+
+# Only the held-out conversation sets (part of test-python): the per-topic pass rates and the goal.
+test-conversations: train
+	$(PY) -m pytest tests/e2e/test_conversation_sets.py
 
 # The shared FAQ evaluation against a running `make run` (another terminal).
 eval: install

@@ -42,7 +42,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from bot.cli import isolated_stack, model_path
-from bot.facts import facts
+from bot.facts import phone
 
 EXPECTATIONS = ("expect_all", "expect_any", "expect_none")
 _PHONE_REFERENCE = re.compile(r"<phone:(\w+)>")
@@ -50,8 +50,8 @@ _PHONE_REFERENCE = re.compile(r"<phone:(\w+)>")
 
 def phone_pattern(key: str) -> str:
     """855-667-9704 as a pattern that also accepts "855.667.9704" or "(855) 667 9704"."""
-    digits = re.findall(r"\d+", facts()["phone_numbers"][key]["number"])
-    return r"\(?" + r"\)?[-. ]?".join(digits)
+    area, exchange, line = re.findall(r"\d+", phone(key))
+    return rf"\(?{area}\)?[-. ]?{exchange}[-. ]?{line}"
 
 
 def expand(pattern: str) -> str:
@@ -69,7 +69,10 @@ class Turn:
         """What is wrong with the bot's reply to this turn (nothing when it passes)."""
         if not reply.strip():
             return ["no reply"]
-        found = lambda pattern: re.search(expand(pattern), reply, re.I | re.S)  # noqa: E731
+
+        def found(pattern: str) -> bool:
+            return re.search(expand(pattern), reply, re.I | re.S) is not None
+
         problems = [f"missing /{p}/" for p in self.expect_all if not found(p)]
         if self.expect_any and not any(found(p) for p in self.expect_any):
             problems.append(f"none of {self.expect_any}")
@@ -94,6 +97,21 @@ class Outcome:
         return len(self.transcript) == len(self.conversation.turns) and not any(p for _, _, p in self.transcript)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML silently keeps the last)."""
+
+
+def _mapping_without_repeats(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    keys = [loader.construct_object(key, deep=True) for key, _ in node.value]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise yaml.constructor.ConstructorError(None, None, f"{repeated} given twice", node.start_mark)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
+
+
 def load_set(path: Path) -> List[Conversation]:
     """The conversations of one file, or of every *.yml file in a folder (one topic per file)."""
     files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
@@ -101,7 +119,8 @@ def load_set(path: Path) -> List[Conversation]:
         raise ValueError(f"no conversation files in {path}")
     conversations = []
     for file in files:
-        entries = yaml.safe_load(file.read_text(encoding="utf-8")) or []
+        with file.open(encoding="utf-8") as stream:
+            entries = yaml.load(stream, Loader=_StrictLoader) or []
         for number, entry in enumerate(entries, 1):
             turns = entry["turns"] if "turns" in entry else [entry]
             unknown = set(entry) - {"id", "topic", "turns", "say", *EXPECTATIONS}
@@ -164,6 +183,11 @@ def report(name: str, outcomes: List[Outcome], min_pass: Optional[float] = None)
     required = f" (required: {min_pass:.0%})" if min_pass is not None else ""
     lines.append(f"  {'overall':20s} {sum(o.passed for o in outcomes):6d} {len(outcomes):5d} "
                  f"{pass_rate(outcomes):7.1%}{required}")
+    follow_ups = [not problems for o in outcomes for _, _, problems in o.transcript[1:]]
+    if follow_ups:
+        openings = [not o.transcript[0][2] for o in outcomes if o.transcript]
+        lines.append(f"  turns right: first messages {sum(openings) / len(openings):.1%} of {len(openings)}, "
+                     f"follow-ups {sum(follow_ups) / len(follow_ups):.1%} of {len(follow_ups)}")
     return "\n".join(lines)
 
 
