@@ -22,13 +22,15 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import line_for_intent, topic_intent, topic_line
+from actions.conversation_topic import line_for_intent, line_from_words, previous_user_intent, topic_intent
 from actions.messages import say
-from actions.support_numbers import answer_for, line_from_words
+from actions.support_numbers import answer_for
 from bot.facts import facts, phone
 
 TABLE: Dict[str, Any] = yaml.safe_load(Path(__file__).with_name("followups.yml").read_text(encoding="utf-8"))
 MYCHART = "mychart"
+# "No, I meant MyChart" after one of these asks for that portal's number.
+NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human"}
 
 
 def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
@@ -92,9 +94,12 @@ class AnswerCorrection(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        portal = portal_named(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        portal = portal_named(text)
         if portal is None:
             say(dispatcher, "correction_without_topic")
+        elif previous_user_intent(tracker) in NUMBER_REQUESTS:
+            dispatcher.utter_message(text=answer_for(line_from_words(text)))
         else:
             dispatcher.utter_message(response=f"utter_{same_question_for(topic_intent(tracker), portal)}")
         return []
@@ -102,8 +107,8 @@ class AnswerCorrection(Action):
 
 FOLLOWUP_PREFIX = "followup_"
 NLU_FALLBACK = "nlu_fallback"
-# The lowest score at which a reading that fits the conversation beats "please rephrase".
-IN_CONTEXT_MIN_CONFIDENCE = 0.1
+# The lowest score at which a reading that fits the conversation is taken.
+UNCLEAR_MIN_CONFIDENCE, STRAYED_MIN_CONFIDENCE = 0.1, 0.05
 
 
 def has_response(domain: DomainDict, intent: Text) -> bool:
@@ -165,11 +170,12 @@ class AnswerInContext(Action):
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
         if about is None or unknown_words:
             return self.not_understood(dispatcher, tracker)
+        not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
+        # An unclear message needs a closer reading than a clear one that strayed from the topic.
+        min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE
         for ranked in ranking:
             intent, confidence = ranked.get("name") or "", ranked.get("confidence") or 0.0
-            if intent == NLU_FALLBACK:
-                continue
-            if confidence < IN_CONTEXT_MIN_CONFIDENCE:
+            if confidence < min_confidence:
                 break
             if intent.startswith(FOLLOWUP_PREFIX):
                 dispatcher.utter_message(**answer_to_followup(intent, about))
@@ -177,6 +183,10 @@ class AnswerInContext(Action):
             if portal and portal_of(intent) == portal and has_response(domain, intent):
                 dispatcher.utter_message(response=f"utter_{intent}")
                 return []
+        if not not_understood:
+            # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.
+            say(dispatcher, "followup_not_sure", call=answer_for(line_for_intent(about)))
+            return []
         return self.not_understood(dispatcher, tracker)
 
     @staticmethod

@@ -47,6 +47,7 @@ _TEEN_WORDS = re.compile(r"\b(teen|teenager|teenage)s?\b", re.I)
 _YOUNG_WORDS = re.compile(r"\b(baby|infant|toddler|newborn|little one)\b", re.I)
 _AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b(?:[- ]old)?|\s*[.!]?\s*$)", re.I)
 _AGE_AFTER_VERB = re.compile(r"\b(?:is|s|are|aged?|turned|turns|turning)\s+(\d{1,3})\b", re.I)
+_ONE_NUMBER = re.compile(r"\b(\d{1,3})\b")
 _NUMBER_WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen".split())}
@@ -202,7 +203,8 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
             relationship = relationship_from_last_check(tracker)
         if relationship:
             found["access_relationship"] = relationship
-        age = age_group(text)
+        age = age_group(text) or (age_group(_ONE_NUMBER.search(text)[1]) if requested == "patient_age"
+                                   and len(_ONE_NUMBER.findall(text)) == 1 else None)
         if age:
             found["patient_age"] = age
         emancipated = parse_emancipated(text, requested == "patient_emancipated")

@@ -5,7 +5,6 @@ MyChart line after a lockout. The topic of the conversation comes from
 actions/conversation_topic.py: intent names start with their topic, so
 trainers get the right number for a new intent just by naming it well.
 """
-import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,24 +12,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import SYSTEM_LINK, topic_line
+from actions.conversation_topic import SYSTEM_LINK, line_from_words, topic_line
 from bot.facts import facts
-
-# What the user says -> which line. Checked in order; the first match wins.
-KEYWORDS = [
-    ("employee_it", re.compile(r"\b(network password|it help ?desk|workstation|epic|employee|work for avera|windows login)\b", re.I)),
-    ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?)", re.I)),
-    ("health_plans", re.compile(r"\b(health ?plans?|insurance|claims?|deductible|member id|id card|in-network)\b", re.I)),
-    (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*)\b", re.I)),
-    ("mychart", re.compile(r"\b(my ?chart|avera ?chart|access code|activation code|patient portal|locked out|lockout)\b", re.I)),
-]
-
-
-def line_from_words(text: str) -> Optional[str]:
-    for line, pattern in KEYWORDS:
-        if pattern.search(text):
-            return line
-    return None
 
 
 def line_from_context(tracker: Tracker) -> Optional[str]:

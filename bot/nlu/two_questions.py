@@ -61,7 +61,7 @@ class TwoQuestions(GraphComponent, IntentClassifier):
         # Intents that never count as a question of their own ("thanks", "hi", "ok").
         # Intents whose whole message matters (the guided check reads every fact in it; an
         # emergency is only that) are never split.
-        return {"min_confidence": 0.5,
+        return {"min_confidence": 0.3,
                 "keep_whole": ["check_record_access", "request_access_code", "request_password_reset",
                                "request_username_reminder", "request_site", "check_site_request_status",
                                "medical_emergency", "medical_advice", "share_sensitive_data"],

@@ -93,6 +93,13 @@ def test_a_correction_answers_for_the_portal_meant(history, text, response):
     assert [m["response"] for m in messages] == [response]
 
 
+def test_a_correction_after_a_phone_number_gives_the_number_meant():
+    history = [{"event": "user", "text": "ce number", "parse_data": {"intent": {"name": "ask_phone_number"}}},
+               {"event": "action", "name": "action_give_support_number"}]
+    reply = said(run(AnswerCorrection(), history, "wait, i meant mychart", "correction"))
+    assert phone("mychart") in reply and phone("learning_center_ce") not in reply
+
+
 def test_a_correction_that_names_no_portal_asks_which():
     assert "Which portal did you mean" in said(run(AnswerCorrection(), answered("ce_transcript"), "no not that",
                                                    "correction"))

@@ -27,7 +27,8 @@ MESSAGES = [
 RULE_KEYS_BY_RASA = RulePolicy._get_possible_keys
 CONVERSATIONS = [
     ["hello", "how do I get CE credit for a conference", "how long can I download the certificate", "thanks"],
-    ["I got locked out of MyChart", "how long does it last?", "what about my password, I forgot it"],
+    # ("how long does it last?" would be a follow-up, answered by an action: see tests/unit/test_followups.py)
+    ["I got locked out of MyChart", "how many tries do i get before it locks", "what about my password, I forgot it"],
     ["what roles are there in System Link", "who needs to be the site administrator", "bye"],
 ]
 # Offers answered yes or no: rules that look further back than the last state.

@@ -137,6 +137,12 @@ def test_a_question_in_reply_is_answered_and_the_question_asked_again():
     assert verdict(check.say("he isn't")) == PARENT_OF_MINOR
 
 
+def test_any_single_number_answers_the_age_question():
+    check = Check()
+    check.say("can i see my daughter's record")
+    assert "emancipated minor?" in check.say("she'll be 16 in may")
+
+
 def test_an_unclear_relationship_is_asked_again_not_guessed():
     check = Check()
     check.say("can I see someone's record")
