@@ -156,6 +156,15 @@ def relationship_from_last_check(tracker: Tracker) -> Optional[str]:
     return None
 
 
+EARLIER_MESSAGES = 2
+
+
+def earlier_messages(tracker: Tracker) -> List[Text]:
+    """The user's messages just before the latest one, newest first, for facts said before the check."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"][:-1]
+    return list(reversed(texts[-EARLIER_MESSAGES:]))
+
+
 _PARSERS = {
     "access_relationship": lambda text: parse_relationship(text, asked=True),
     "patient_age": age_group,
@@ -199,12 +208,16 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
         requested = tracker.get_slot(REQUESTED_SLOT)
         found: Dict[Text, Any] = {}
         relationship = parse_relationship(text, requested == "access_relationship")
-        if relationship is None and tracker.get_slot("access_relationship") is None and requested is None:
-            relationship = relationship_from_last_check(tracker)
-        if relationship:
-            found["access_relationship"] = relationship
         age = age_group(text) or (age_group(_ONE_NUMBER.search(text)[1]) if requested == "patient_age"
                                    and len(_ONE_NUMBER.findall(text)) == 1 else None)
+        if requested is None:
+            # The check starts: "my teen wants her own account" ... "can I still see her record?"
+            relationship = relationship or relationship_from_last_check(tracker)
+            earlier = earlier_messages(tracker)
+            relationship = relationship or next(filter(None, (parse_relationship(t, False) for t in earlier)), None)
+            age = age or next(filter(None, (age_group(t) for t in earlier)), None)
+        if relationship:
+            found["access_relationship"] = relationship
         if age:
             found["patient_age"] = age
         emancipated = parse_emancipated(text, requested == "patient_emancipated")

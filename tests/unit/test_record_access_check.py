@@ -143,6 +143,13 @@ def test_any_single_number_answers_the_age_question():
     assert "emancipated minor?" in check.say("she'll be 16 in may")
 
 
+def test_facts_said_just_before_the_check_are_used():
+    check = Check()
+    check.events.append({"event": "user", "text": "my teen wants her own mychart", "parse_data": {}})
+    reply = check.say("can i still see her stuff then?")
+    assert "emancipated minor?" in reply and "how are you related" not in reply.lower()
+
+
 def test_an_unclear_relationship_is_asked_again_not_guessed():
     check = Check()
     check.say("can I see someone's record")
