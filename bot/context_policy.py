@@ -14,7 +14,7 @@ touched.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -60,9 +60,12 @@ def previous_topic(tracker: DialogueStateTracker) -> Optional[Text]:
     return None
 
 
-def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Optional[Text]) -> bool:
-    """True when a short follow-up would be answered about another portal or as a general question."""
-    if topic is None or not text or len(text.split()) > MAX_WORDS or not _LEANS_ON_BEFORE.search(text):
+def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callable[[], Optional[Text]]) -> bool:
+    """True when a short follow-up would be answered about another portal or as a general question.
+
+    `topic` is only worked out (from the conversation) for a short message that leans on the last one.
+    """
+    if not text or len(text.split()) > MAX_WORDS or not _LEANS_ON_BEFORE.search(text):
         return False
     if portal_named(text) or intent in CONVERSATIONAL or intent.startswith("followup_"):
         return False
@@ -70,9 +73,12 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Option
         return False
     if intent in STARTS_A_TASK:
         return False
+    about = topic()
+    if about is None:
+        return False
     if line_for_intent(intent) is None:
         return True  # a general answer ("what can you do?", medical advice) to a question about the topic
-    return portal_of(intent) != portal_of(topic)
+    return portal_of(intent) != portal_of(about)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
@@ -97,6 +103,6 @@ class TopicFollowupPolicy(Policy):
             message = tracker.latest_message
             intent = (message.intent or {}).get("name") or ""
             confidence = (message.intent or {}).get("confidence") or 0.0
-            if strays_from_topic(message.text or "", intent, confidence, previous_topic(tracker)):
+            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
         return self._prediction(probabilities)
