@@ -25,7 +25,7 @@ from actions.parsing import parse_yes_no
 
 REQUESTED_SLOT = "requested_slot"
 # Intents that answer a form's question rather than ask one.
-ANSWER_INTENTS = {"affirm", "deny", "nlu_fallback", "greet", "thank"}
+ANSWER_INTENTS = {"affirm", "acknowledge", "deny", "nlu_fallback", "greet", "thank"}
 STOP_INTENT, EMERGENCY_INTENT = "stop", "medical_emergency"
 _STOP_WORDS = re.compile(
     r"\b(never ?mind|nevermind|cancel|stop|forget (it|about it)|quit|exit|don'?t (want|need)|no longer|not anymore)\b", re.I

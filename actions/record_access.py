@@ -8,16 +8,15 @@ guardians of minors have access by law (with state differences), never for
 emancipated minors; an adult's record is reached through proxy access.
 """
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_base import HelpfulFormValidation
+from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation
 from actions.messages import say
-from actions.parsing import parse_yes_no
 from bot.facts import facts, phone
 
 TEEN = facts()["teen_access"]
@@ -27,42 +26,69 @@ SLOTS = ["access_relationship", "patient_age", "patient_emancipated"]
 
 _CHILD = r"(son|daughter|child|kid|kids|children|teen|teenager|boy|girl|baby|toddler|infant|minor)"
 _RELATIONSHIP_IN_SENTENCE = [
-    (GUARDIAN, re.compile(r"\bguardian\b", re.I)),
-    (OTHER, re.compile(r"\bmy (grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid))'?s?\b", re.I)),
+    (GUARDIAN, re.compile(r"\bguardian(ship)?\b", re.I)),
+    (OTHER, re.compile(r"\bmy (grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid)|foster \w+)'?s?\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|care giver|caretaker|take care of|care for)\b", re.I)),
-    (PARENT, re.compile(rf"\bmy (\w+ )?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?(year|yr)s?[- ]?old\b", re.I)),
+    (PARENT, re.compile(rf"\bmy ([\w-]+ ){{0,3}}?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?(year|yr)s?[- ]?old\b", re.I)),
     (PARENT, re.compile(r"\b(i'?m|i am|as) (his|her|their|the|a|my \w+'?s) (mom|mother|mum|dad|father|parent)\b", re.I)),
-    (ADULT_FAMILY, re.compile(r"\bmy (elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)\b", re.I)),
+    (ADULT_FAMILY, re.compile(r"\bmy (elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)'?s?\b", re.I)),
 ]
+# Only when the relationship was asked: a bare "mom" or "aunt" is an answer.
 _RELATIONSHIP_ANSWER = [
+    (GUARDIAN, re.compile(r"\bguardian\b", re.I)),
+    (OTHER, re.compile(r"\b(grand\w*|aunt|uncle|niece|nephew|cousin|brother|sister|sibling|friend|neighbou?r|"
+                       r"foster|step ?\w+|in-?law|relative|other)\b", re.I)),
+    (CAREGIVER, re.compile(r"\b(caregiver|caretaker|carer|nurse|aide)\b", re.I)),
     (PARENT, re.compile(r"\b(mom|mother|mum|dad|father|parent)\b", re.I)),
     (ADULT_FAMILY, re.compile(r"\b(son|daughter|child|spouse|husband|wife|partner)\b", re.I)),
 ]
 _ADULT_WORDS = re.compile(r"\b(adult|grown|elderly|senior|over 18|18 or older|aging)\b", re.I)
 _TEEN_WORDS = re.compile(r"\b(teen|teenager|teenage)s?\b", re.I)
 _YOUNG_WORDS = re.compile(r"\b(baby|infant|toddler|newborn|little one)\b", re.I)
-_AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b(?:[- ]old)?|\s*$)", re.I)
-_NOT_EMANCIPATED = re.compile(r"\b(not|isn'?t|is not|never been|wasn'?t) emancipated\b", re.I)
+_AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b(?:[- ]old)?|\s*[.!]?\s*$)", re.I)
+_AGE_AFTER_VERB = re.compile(r"\b(?:is|s|are|aged?|turned|turns|turning)\s+(\d{1,3})\b", re.I)
+_ONE_NUMBER = re.compile(r"\b(\d{1,3})\b")
+_NUMBER_WORDS = {word: value for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_AGE_WORD = re.compile(
+    r"\b(" + "|".join(_NUMBER_WORDS) + r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b"
+    r"(?=(?:[- ](?:years?|yrs?|yo)\b)|\s*[.!]?\s*$)", re.I)
+_NOT_EMANCIPATED = re.compile(r"\b(not|isn'?t|is not|never been|wasn'?t|aren'?t|s not)( been)? emancipated\b", re.I)
+_UNSURE = re.compile(r"\b(no idea|not sure|unsure|don'?t know|no clue|maybe|might be)\b", re.I)
 _EMANCIPATED = re.compile(r"\bemancipated\b", re.I)
+_QUESTION = re.compile(r"\?|^(why|what|how|when|where|who|which|can|could|do|does|is|are|will|would|should)\b", re.I)
+_EMANCIPATED_MEANING = re.compile(r"\b(emancipat\w*)\b.*\b(mean|means|meaning|is that)\b|\bwhat('?s| is| does)\b.*\bemancipat", re.I)
+_YES_WORDS = {"y", "yes", "yeah", "yea", "yep", "yup", "ya", "correct", "right", "true", "affirmative", "she is",
+              "he is", "they are", "she s", "he s", "they re", "yes she is", "yes he is", "yes they are"}
+_NO_WORDS = {"n", "no", "nope", "nah", "not", "negative", "no way", "never", "no she isn t", "no he isn t",
+             "she isn t", "he isn t", "she is not", "he is not", "they are not", "they aren t", "she s not",
+             "he s not", "no she s not", "no he s not", "no she is not", "no he is not", "not at all"}
+
+# "no, she's 16": a yes or no word first, unless it is "no idea" or "no clue".
+_LEADING_YES_NO = re.compile(r"^(yes|yeah|yep|yup|no|nope|nah)\b[,.!]?\s+(?!(idea|clue|sure|i don'?t|one)\b)\w", re.I)
 
 
 def parse_relationship(text: str, asked: bool) -> Optional[str]:
+    """The relationship a sentence states; when it was asked, a bare word ("mom", "aunt") too."""
     for relationship, pattern in _RELATIONSHIP_IN_SENTENCE:
         if pattern.search(text):
             return relationship
-    if asked:
+    if asked and not is_question(text):
         for relationship, pattern in _RELATIONSHIP_ANSWER:
             if pattern.search(text):
                 return relationship
-        return OTHER
     return None
 
 
 def age_group(text: str) -> Optional[str]:
-    """under_teen, teen (14-17) or adult, from "15", "my 17 year old", "teenager", "elderly"."""
-    match = _AGE_NUMBER.search(text)
-    if match:
+    """under_teen, teen (14-17) or adult, from "15", "my 17 year old", "fifteen", "teenager", "elderly"."""
+    years = None
+    if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text):
         years = int(match.group(1))
+    elif match := _AGE_WORD.search(text):
+        years = _NUMBER_WORDS.get(match.group(1).lower(), 20)
+    if years is not None:
         if years < TEEN["min_age"]:
             return UNDER_TEEN
         return TEEN_AGE if years <= TEEN["max_age"] else ADULT
@@ -75,17 +101,83 @@ def age_group(text: str) -> Optional[str]:
     return None
 
 
-def parse_emancipated(text: str, asked: bool, intent: Optional[str]) -> Optional[bool]:
-    if _NOT_EMANCIPATED.search(text):
-        return False
-    if _EMANCIPATED.search(text):
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(text.strip()))
+
+
+def clear_yes_no(text: str) -> Optional[bool]:
+    """True or False only for a clear answer: the buttons, "yes", "nope", "she is", "he isn't".
+
+    "ok", "ok thanks", "hmm" or "sure" answer nothing here: a wrong guess
+    would tell a parent they have no access.
+    """
+    first_clause = re.split(r"[,.;!]| but | and ", text.lower())[0]
+    for part in (text.lower(), first_clause):
+        words = " ".join(re.sub(r"[^a-z ]", " ", part.replace("'", " ")).split())
+        words = re.sub(r" (emancipated|thanks|thank you)$", "", words)
+        if words in _YES_WORDS:
+            return True
+        if words in _NO_WORDS:
+            return False
+    lead = _LEADING_YES_NO.match(text.strip())
+    if lead:
+        return lead.group(1).lower() in ("yes", "yeah", "yep", "yup")
+    return None
+
+
+def parse_emancipated(text: str, asked: bool) -> Optional[bool]:
+    """Said in a sentence ("she is emancipated", "not emancipated") or, when asked, a clear yes or no."""
+    for sentence in re.findall(r"[^.?!]+[.?!]?", text):
+        if not _EMANCIPATED.search(sentence) or is_question(sentence) or _UNSURE.search(sentence):
+            continue
+        if _NOT_EMANCIPATED.search(sentence) or re.search(r"\b(no|not|nope)\b", sentence, re.I):
+            return False
         return True
-    return parse_yes_no(text, intent) if asked else None
+    return clear_yes_no(text) if asked and not is_question(text) else None
+
+
+def asks_what_emancipated_means(text: str) -> bool:
+    return bool(_EMANCIPATED_MEANING.search(text))
+
+
+def relationship_from_last_check(tracker: Tracker) -> Optional[str]:
+    """The relationship of a check that just ended, for "and my other child, who is 12?"."""
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    if last_user is None:
+        return None
+    actions = [e.get("name") for e in events[:last_user] if e.get("event") == "action"]
+    actions = [name for name in actions if name != "action_listen"]
+    if not actions or actions[-1] != "action_explain_record_access":
+        return None
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "slot" and event.get("name") == "access_relationship" and event.get("value"):
+            return event["value"]
+    return None
+
+
+EARLIER_MESSAGES = 2
+
+
+def earlier_messages(tracker: Tracker) -> List[Text]:
+    """The user's messages just before the latest one, newest first, for facts said before the check."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"][:-1]
+    return list(reversed(texts[-EARLIER_MESSAGES:]))
+
+
+_PARSERS = {
+    "access_relationship": lambda text: parse_relationship(text, asked=True),
+    "patient_age": age_group,
+    "patient_emancipated": lambda text: parse_emancipated(text, asked=True),
+}
 
 
 class ValidateRecordAccessForm(HelpfulFormValidation):
+    """Every fact is read from every message, in any order; only the question asked takes a bare answer."""
+
     why_message = "why_record_access"
     form_slots = SLOTS
+    strict_parsers = _PARSERS
 
     def name(self) -> Text:
         return "validate_record_access_form"
@@ -93,36 +185,56 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
+        """All three are kept whenever they are said; `next_slot_to_ask` asks only what the rules need."""
+        return SLOTS
+
+    async def next_slot_to_ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[Text]:
         relationship = tracker.get_slot("access_relationship")
         age = tracker.get_slot("patient_age")
-        slots = ["access_relationship"]
+        needed = ["access_relationship"]
         if relationship != ADULT_FAMILY:
-            slots.append("patient_age")
+            needed.append("patient_age")
         if relationship in (PARENT, GUARDIAN) and age == TEEN_AGE:
-            slots.append("patient_emancipated")
-        return slots
+            needed.append("patient_emancipated")
+        return next((slot for slot in needed if tracker.get_slot(slot) is None), None)
 
-    @staticmethod
-    def _text_and_asked(tracker: Tracker, slot: Text):
-        return tracker.latest_message.get("text") or "", tracker.get_slot("requested_slot") == slot
-
-    async def extract_access_relationship(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        text, asked = self._text_and_asked(tracker, "access_relationship")
-        relationship = parse_relationship(text, asked)
-        return {"access_relationship": relationship} if relationship else {}
-
-    async def extract_patient_age(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        text, asked = self._text_and_asked(tracker, "patient_age")
-        group = age_group(text)
-        if group is None and asked:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """All three facts, not only the ones needed so far: "my 16 year old is emancipated" has them all."""
+        text = tracker.latest_message.get("text") or ""
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        found: Dict[Text, Any] = {}
+        relationship = parse_relationship(text, requested == "access_relationship")
+        age = age_group(text) or (age_group(_ONE_NUMBER.search(text)[1]) if requested == "patient_age"
+                                   and len(_ONE_NUMBER.findall(text)) == 1 else None)
+        if requested is None:
+            # The check starts: "my teen wants her own account" ... "can I still see her record?"
+            relationship = relationship or relationship_from_last_check(tracker)
+            earlier = earlier_messages(tracker)
+            relationship = relationship or next(filter(None, (parse_relationship(t, False) for t in earlier)), None)
+            age = age or next(filter(None, (age_group(t) for t in earlier)), None)
+        if relationship:
+            found["access_relationship"] = relationship
+        if age:
+            found["patient_age"] = age
+        emancipated = parse_emancipated(text, requested == "patient_emancipated")
+        if emancipated is not None:
+            found["patient_emancipated"] = emancipated
+        if requested == "patient_age" and not found:
             say(dispatcher, "invalid_patient_age")
-        return {"patient_age": group} if group else {}
+        tracker.slots.update(found)
+        return [SlotSet(slot, value) for slot, value in found.items()]
 
-    async def extract_patient_emancipated(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        text, asked = self._text_and_asked(tracker, "patient_emancipated")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        answer = parse_emancipated(text, asked, intent)
-        return {} if answer is None else {"patient_emancipated": answer}
+    def side_question_answer(
+        self, tracker: Tracker, domain: DomainDict, requested: Text
+    ) -> Optional[Callable[[CollectingDispatcher], None]]:
+        text = tracker.latest_message.get("text") or ""
+        if asks_what_emancipated_means(text):
+            return lambda d: say(d, "emancipated_meaning", support_phone=phone("mychart"))
+        return super().side_question_answer(tracker, domain, requested)
 
 
 class ExplainRecordAccess(Action):

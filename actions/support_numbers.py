@@ -1,11 +1,10 @@
 """Give the support number that fits: from the words first, then the context.
 
 "Which number do I call?" means the CE team after a CE question and the
-MyChart line after a lockout. The topic of the conversation is read from
-the intents of the user's earlier turns (their names start with the topic),
-so trainers get the right number for a new intent just by naming it well.
+MyChart line after a lockout. The topic of the conversation comes from
+actions/conversation_topic.py: intent names start with their topic, so
+trainers get the right number for a new intent just by naming it well.
 """
-import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,45 +12,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.conversation_topic import SYSTEM_LINK, line_from_words, topic_line
 from bot.facts import facts
-
-SYSTEM_LINK = "system_link"
-# What the user says -> which line. Checked in order; the first match wins.
-KEYWORDS = [
-    ("employee_it", re.compile(r"\b(network password|it help ?desk|workstation|epic|employee|work for avera|windows login)\b", re.I)),
-    ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?)", re.I)),
-    ("health_plans", re.compile(r"\b(health ?plans?|insurance|claims?|deductible|member id|id card|in-network)\b", re.I)),
-    (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*)\b", re.I)),
-    ("mychart", re.compile(r"\b(my ?chart|avera ?chart|access code|activation code|patient portal|locked out|lockout)\b", re.I)),
-]
-# Intent name prefix -> which line, for the context of earlier turns.
-INTENT_PREFIXES = [
-    ("employee_it", ("employee_network_password",)),
-    ("learning_center_ce", ("learning_center_", "ce_")),
-    ("health_plans", ("health_plans_",)),
-    (SYSTEM_LINK, ("system_link_", "request_site", "check_site_request_status")),
-    ("mychart", ("mychart_", "login_", "lockout_", "teen_", "proxy_", "portal_", "check_record_access",
-                 "request_access_code", "request_password_reset", "request_username_reminder")),
-]
-CONTEXT_TURNS = 6
-
-
-def line_from_words(text: str) -> Optional[str]:
-    for line, pattern in KEYWORDS:
-        if pattern.search(text):
-            return line
-    return None
 
 
 def line_from_context(tracker: Tracker) -> Optional[str]:
-    """The line for the most recent earlier user turn whose intent has a topic."""
-    user_turns = [e for e in tracker.events if e.get("event") == "user"][:-1]
-    for event in reversed(user_turns[-CONTEXT_TURNS:]):
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
-        for line, prefixes in INTENT_PREFIXES:
-            if intent.startswith(prefixes):
-                return line
-    return None
+    """The line of the conversation's topic (the last topic answer or question)."""
+    return topic_line(tracker)
 
 
 def describe(line: str) -> str:

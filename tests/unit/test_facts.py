@@ -1,4 +1,4 @@
-"""Every response agrees with bot/facts.yml, the one place recurring facts live.
+"""Every response (and follow-up answer) agrees with bot/facts.yml, the one place recurring facts live.
 
 A trainer who writes "call 855-667-9705" or "after three attempts" into a
 response breaks this test, not a member's evening.
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.support_numbers import INTENT_PREFIXES, SYSTEM_LINK
+from actions.conversation_topic import INTENT_PREFIXES, SYSTEM_LINK
+from actions.followups import answer_to_followup
 from bot.facts import facts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,11 @@ def responses():
     for name, message in messages.items():
         parts = [message["text"]] + [b["title"] for b in message.get("buttons") or []]
         yield f"message:{name}", "\n".join(parts)
+    followups = yaml.safe_load((ROOT / "actions" / "followups.yml").read_text())
+    for about, kinds in followups["answers"].items():
+        for kind, answer in kinds.items():
+            if "text" in answer:
+                yield f"followup:{about}:{kind}", answer_to_followup(kind, about)["text"]
 
 
 RESPONSES = list(responses())

@@ -41,7 +41,8 @@ def held_out_messages():
 MESSAGES = ["hi", "my SSN is 123-45-6789", "asdkjh qwelkj", "thanks, bye", *held_out_messages()]
 CONVERSATIONS = [
     ["hello", "how do I get CE credit for a conference", "how long can I download the certificate", "thanks"],
-    ["I got locked out of MyChart", "how long does it last?", "what about my password, I forgot it"],
+    # ("how long does it last?" would be a follow-up, answered by an action: see tests/unit/test_followups.py)
+    ["I got locked out of MyChart", "how many tries do i get before it locks", "what about my password, I forgot it"],
     ["what roles are there in System Link", "who needs to be the site administrator", "bye"],
     # Offers answered yes or no: rules that look further back than the last state.
     ["I forgot my password", "no"], ["I'm locked out of MyChart", "no thanks"],

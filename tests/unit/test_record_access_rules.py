@@ -15,6 +15,7 @@ from actions.record_access import (ADULT, ADULT_FAMILY, CAREGIVER, GUARDIAN, PAR
     ("my grandson is 15 can I see his chart", "other"),
     ("can I look at my mother's results", ADULT_FAMILY),
     ("what are the rules", None),
+    ("my step daughter is 12", "other"),
 ])
 def test_relationship_in_a_sentence(text, relationship):
     assert parse_relationship(text, asked=False) == relationship
@@ -28,14 +29,30 @@ def test_relationship_as_an_answer():
 
 @pytest.mark.parametrize("text,group", [
     ("15", TEEN_AGE), ("he is 17", TEEN_AGE), ("my 14 year old", TEEN_AGE), ("13", UNDER_TEEN),
-    ("18", ADULT), ("my teenager", TEEN_AGE), ("elderly", ADULT), ("a toddler", UNDER_TEEN), ("no idea", None),
+    ("18", ADULT), ("she is fifteen", TEEN_AGE), ("twelve", UNDER_TEEN), ("my teenager", TEEN_AGE), ("elderly", ADULT), ("a toddler", UNDER_TEEN), ("no idea", None),
 ])
 def test_age_groups_follow_the_14_to_17_rule(text, group):
     assert age_group(text) == group
 
 
 def test_emancipation():
-    assert parse_emancipated("she is emancipated now", asked=False, intent=None) is True
-    assert parse_emancipated("he's not emancipated", asked=False, intent=None) is False
-    assert parse_emancipated("no", asked=True, intent="deny") is False
-    assert parse_emancipated("no", asked=False, intent="deny") is None
+    assert parse_emancipated("she is emancipated now", asked=False) is True
+    assert parse_emancipated("he's not emancipated", asked=False) is False
+    assert parse_emancipated("no", asked=True) is False
+    assert parse_emancipated("no", asked=False) is None
+
+
+@pytest.mark.parametrize("text,answer", [
+    ("yes", True), ("Yes", True), ("yep", True), ("she is", True), ("he is.", True), ("yes she is", True),
+    ("no", False), ("nope", False), ("he isn't", False), ("she's not", False), ("no, she isn't", False),
+    ("not emancipated", False), ("no she's 16 and lives with me", False),
+])
+def test_a_clear_yes_or_no_answers_the_emancipation_question(text, answer):
+    assert parse_emancipated(text, asked=True) is answer
+
+
+@pytest.mark.parametrize("text", ["ok thanks", "ok", "okay", "hmm", "sure thing", "thanks", "maybe",
+                                  "i think so", "what does emancipated mean?", "no idea if she's emancipated", "not sure", "is she emancipated if she's married?",
+                                  "wait what"])
+def test_anything_else_is_not_taken_as_an_answer(text):
+    assert parse_emancipated(text, asked=True) is None

@@ -1,0 +1,200 @@
+"""Answers that lean on the conversation: follow-ups, corrections, two questions, unclear wording.
+
+"How long does that take?" means one thing after a System Link site request
+and another after a lockout. The follow-up's intent says what kind of
+question it is; actions/conversation_topic.py says what the conversation is
+about (the last answer given); actions/followups.yml maps the two to an
+answer. Where the table has none, the documents don't say: the bot says so
+and gives the topic's number, never a guess. "No, I meant the CE portal"
+answers the same question for the portal named (or what that portal is).
+Two questions in one message (bot/nlu/two_questions.py) get two answers, or
+the first answer and an offer to start the second; a message the model
+could not place is read in the light of the conversation's topic before
+asking the user to rephrase.
+"""
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.conversation_topic import line_for_intent, line_from_words, previous_user_intent, topic_intent
+from actions.messages import say
+from actions.support_numbers import answer_for
+from bot.facts import facts, phone
+
+TABLE: Dict[str, Any] = yaml.safe_load(Path(__file__).with_name("followups.yml").read_text(encoding="utf-8"))
+MYCHART = "mychart"
+# "No, I meant MyChart" after one of these asks for that portal's number.
+NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human"}
+
+
+def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
+    """What to say for a follow-up of this kind about this intent: `text` or `response`."""
+    line = line_for_intent(about)
+    entry = (TABLE["answers"].get(about) or {}).get(kind)
+    if entry and "response" in entry:
+        return {"response": entry["response"]}
+    if entry:
+        return {"text": entry["text"].format(phone=phone(line) if line in facts()["phone_numbers"] else "")}
+    asks = TABLE["kinds"][kind]
+    return {"text": f"My documents don't say {asks} here. {answer_for(line)}"}
+
+
+def portal_named(text: Text) -> Optional[Text]:
+    return next((name for name, portal in TABLE["portals"].items() if re.search(portal["words"], text, re.I)), None)
+
+
+def portal_of(intent: Optional[Text]) -> Optional[Text]:
+    for name, portal in TABLE["portals"].items():
+        if intent and portal.get("prefix") and intent.startswith(portal["prefix"]):
+            return name
+    return MYCHART if line_for_intent(intent) == MYCHART else None
+
+
+def same_question_for(intent: Optional[Text], portal: Text) -> Text:
+    """The intent asking the same as `intent`, about `portal`; else what that portal is."""
+    for group in TABLE["same_question"]:
+        if intent in group:
+            match = next((other for other in group if portal_of(other) == portal), None)
+            if match:
+                return match
+    return TABLE["portals"][portal]["about"]
+
+
+class AnswerFollowup(Action):
+    def name(self) -> Text:
+        return "action_answer_followup"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        kind = (tracker.latest_message.get("intent") or {}).get("name")
+        about = topic_intent(tracker)
+        text = tracker.latest_message.get("text") or ""
+        portal = portal_named(text)
+        if portal and portal != portal_of(about):
+            # "is that the same for the CE portal?": the same question, about the portal named.
+            dispatcher.utter_message(response=f"utter_{same_question_for(about, portal)}")
+        elif about is None:
+            say(dispatcher, "followup_without_topic")
+        else:
+            dispatcher.utter_message(**answer_to_followup(kind, about))
+        return []
+
+
+class AnswerCorrection(Action):
+    def name(self) -> Text:
+        return "action_answer_correction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        portal = portal_named(text)
+        if portal is None:
+            say(dispatcher, "correction_without_topic")
+        elif previous_user_intent(tracker) in NUMBER_REQUESTS:
+            dispatcher.utter_message(text=answer_for(line_from_words(text)))
+        else:
+            dispatcher.utter_message(response=f"utter_{same_question_for(topic_intent(tracker), portal)}")
+        return []
+
+
+FOLLOWUP_PREFIX = "followup_"
+OFFER_HANDOFF = "action_offer_handoff"
+NLU_FALLBACK = "nlu_fallback"
+# The lowest score at which a reading that fits the conversation is taken.
+UNCLEAR_MIN_CONFIDENCE, STRAYED_MIN_CONFIDENCE = 0.1, 0.05
+
+
+def has_response(domain: DomainDict, intent: Text) -> bool:
+    return f"utter_{intent}" in (domain.get("responses") or {})
+
+
+class AnswerTwoQuestions(Action):
+    def name(self) -> Text:
+        return "action_answer_two_questions"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        answered = topic_intent(tracker)
+        replied = False
+        for intent in tracker.latest_message.get("questions") or []:
+            if intent.startswith(FOLLOWUP_PREFIX) and answered:
+                dispatcher.utter_message(**answer_to_followup(intent, answered))
+            elif intent == "ask_phone_number":
+                dispatcher.utter_message(text=answer_for(line_from_words(text) or line_for_intent(answered)))
+            elif has_response(domain, intent):
+                dispatcher.utter_message(response=f"utter_{intent}")
+                answered = intent
+            elif intent in OFFERS:
+                say(dispatcher, "offer_second_question", buttons=[{"title": OFFERS[intent], "payload": f"/{intent}"}])
+                answered = intent
+            else:
+                continue
+            replied = True
+        if not replied:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
+
+
+# Tasks that a second question can start, with the button that offers them.
+OFFERS = {
+    "request_access_code": "Send me a new access code",
+    "request_password_reset": "Reset my password",
+    "request_username_reminder": "Remind me of my username",
+    "check_record_access": "Check whether I can see a record",
+    "request_site": "Start a site request",
+    "check_site_request_status": "Check my site request",
+}
+
+
+class AnswerInContext(Action):
+    """A message the model could not place: the reading that fits the conversation, if one is close."""
+
+    def name(self) -> Text:
+        return "action_answer_in_context"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        about = topic_intent(tracker)
+        portal = portal_of(about)
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
+        if about is None or unknown_words:
+            return self.not_understood(dispatcher, tracker)
+        not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
+        # An unclear message needs a closer reading than a clear one that strayed from the topic.
+        min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE
+        for ranked in ranking:
+            intent, confidence = ranked.get("name") or "", ranked.get("confidence") or 0.0
+            if confidence < min_confidence:
+                break
+            if intent.startswith(FOLLOWUP_PREFIX):
+                dispatcher.utter_message(**answer_to_followup(intent, about))
+                return []
+            if portal and portal_of(intent) == portal and has_response(domain, intent):
+                dispatcher.utter_message(response=f"utter_{intent}")
+                return []
+        if not not_understood:
+            # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.
+            say(dispatcher, "followup_not_sure", call=answer_for(line_for_intent(about)))
+            return []
+        return self.not_understood(dispatcher, tracker)
+
+    @staticmethod
+    def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """Ask to rephrase; the second time in a row, offer the topics and a person (actions/handoff.py)."""
+        last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
+        if (last_bot.get("metadata") or {}).get("utter_action") == "utter_ask_rephrase":
+            return [FollowupAction(OFFER_HANDOFF)]
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []

@@ -1,0 +1,108 @@
+"""Keep a short follow-up on the conversation's topic.
+
+"What if we miss it?" right after the System Link deadline is about System
+Link, even when the classifier, reading the words alone, is surer of a CE
+answer ("missed" a CE activity) or of "what can you do?". Rules cannot see
+that: they follow the intent. This policy, ranked above the rules, sends such
+a message to action_answer_in_context, which answers the reading that fits
+the topic, or says it isn't sure and gives the topic's number; never an
+answer about another portal. It acts only on a short message that leans on
+the previous one ("it", "that", "and ...", "what about ...") and names no
+portal, after a topic answer, outside a form; a clear emergency is never
+touched.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.conversation_topic import line_for_intent
+from actions.followups import portal_named, portal_of
+
+ANSWER_IN_CONTEXT = "action_answer_in_context"
+_LEANS_ON_BEFORE = re.compile(
+    r"\b(it|its|it's|that|this|they|them|those|these|there|one|ones)\b|^(and|but|so|also|what about|how about|what if)\b",
+    re.I)
+MAX_WORDS = 9
+# Intents that are the conversation itself, not a question about a topic.
+CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "acknowledge", "deny", "stop", "share_sensitive_data", "nlu_fallback",
+                  "two_questions", "correction", "ask_why_needed", "request_human", "ask_phone_number",
+                  "all_support_numbers", "ask_support_hours", "bot_challenge"}
+SURE_EMERGENCY = 0.6
+# Intents that start a guided task: the user asks for it, whatever came before.
+STARTS_A_TASK = {"check_record_access", "request_access_code", "request_password_reset", "request_username_reminder",
+                 "request_site", "check_site_request_status"}
+
+
+def previous_topic(tracker: DialogueStateTracker) -> Optional[Text]:
+    """The topic intent of the last answer before the latest message (as actions/conversation_topic.py)."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=len(events))
+    for event in reversed(events[:last_user]):
+        name = ""
+        if isinstance(event, UserUttered):
+            name = event.intent_name or ""
+        elif isinstance(event, ActionExecuted) and (event.action_name or "").startswith("utter_"):
+            name = event.action_name[len("utter_"):]
+        elif isinstance(event, BotUttered):
+            name = ((event.metadata or {}).get("utter_action") or "")[len("utter_"):]
+        if line_for_intent(name):
+            return name
+    return None
+
+
+def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callable[[], Optional[Text]]) -> bool:
+    """True when a short follow-up would be answered about another portal or as a general question.
+
+    `topic` is only worked out (from the conversation) for a short message that leans on the last one.
+    """
+    if not text or len(text.split()) > MAX_WORDS or not _LEANS_ON_BEFORE.search(text):
+        return False
+    if portal_named(text) or intent in CONVERSATIONAL or intent.startswith("followup_"):
+        return False
+    if intent == "medical_emergency" and confidence >= SURE_EMERGENCY:
+        return False
+    if intent in STARTS_A_TASK:
+        return False
+    about = topic()
+    if about is None:
+        return False
+    if line_for_intent(intent) is None:
+        return True  # a general answer ("what can you do?", medical advice) to a question about the topic
+    return portal_of(intent) != portal_of(about)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class TopicFollowupPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 7}
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource  # nothing to learn: it reads the conversation
+
+    def predict_action_probabilities(
+        self, tracker: DialogueStateTracker, domain: Domain, rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        if tracker.active_loop_name:
+            return self._prediction(probabilities)
+        if tracker.latest_action_name == ANSWER_IN_CONTEXT:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        elif tracker.latest_action_name == ACTION_LISTEN_NAME:
+            message = tracker.latest_message
+            intent = (message.intent or {}).get("name") or ""
+            confidence = (message.intent or {}).get("confidence") or 0.0
+            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)):
+                probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
+        return self._prediction(probabilities)

@@ -1,0 +1,126 @@
+"""Two questions in one message get two answers.
+
+"What's the System Link deadline and what browsers does it support?" is one
+message but two questions, and a classifier gives one intent per message.
+After the classifier, this component splits a message at a second question
+("... and what ...", "...? how ...", "... also ...") and classifies each part
+with a small model of its own, trained on the same examples (word and
+character n-grams, logistic regression: the same kind of model as the
+pipeline's). When both parts are understood with confidence and ask
+different things, the message's intent becomes `two_questions` and the two
+intents are kept, in order, under `questions` for action_answer_two_questions.
+A message the classifier took for two_questions that does not split is
+given its next-best intent.
+"""
+from __future__ import annotations
+
+import pickle
+import re
+from typing import Any, Dict, List, Optional, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline, make_union
+
+TWO_QUESTIONS = "two_questions"
+QUESTIONS_KEY = "questions"
+MODEL_FILE = "two_questions.pkl"
+_QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|which|why|can|could|do|does|is|are|should|will|would)"
+_SPLIT = re.compile(
+    rf"\?\s+(?=\w)|[.;]\s+(?={_QUESTION_WORD}\b)|,?\s+(?:and|also|plus|oh and)\s+(?=(?:also\s+)?{_QUESTION_WORD}\b)"
+    r"|,?\s+also\s+", re.I)
+MIN_WORDS = 3
+
+
+def split_questions(text: str) -> List[str]:
+    """The message's questions, when it has exactly two that are long enough to stand alone."""
+    parts = [part.strip(" ?.,;") for part in _SPLIT.split(text or "")]
+    parts = [part for part in parts if part]
+    if len(parts) != 2 or any(len(part.split()) < MIN_WORDS for part in parts):
+        return []
+    return parts
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TwoQuestions(GraphComponent, IntentClassifier):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        # Listed after the classifier in config.yml; it reads the text only.
+        return []
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        # Intents that never count as a question of their own ("thanks", "hi", "ok").
+        # Intents whose whole message matters (the guided check reads every fact in it; an
+        # emergency is only that) are never split.
+        return {"min_confidence": 0.3,
+                "keep_whole": ["check_record_access", "request_access_code", "request_password_reset",
+                               "request_username_reminder", "request_site", "check_site_request_status",
+                               "medical_emergency", "medical_advice", "share_sensitive_data"],
+                "not_questions": ["greet", "goodbye", "thank", "affirm", "deny", "stop", "out_of_scope",
+                                  "nlu_fallback", "share_sensitive_data", TWO_QUESTIONS]}
+
+    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[Any] = None):
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> TwoQuestions:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(INTENT) != TWO_QUESTIONS]
+        self.model = make_pipeline(
+            make_union(CountVectorizer(ngram_range=(1, 2)), CountVectorizer(analyzer="char_wb", ngram_range=(2, 5))),
+            LogisticRegression(max_iter=400),
+        ).fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / MODEL_FILE).write_bytes(pickle.dumps(self.model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> TwoQuestions:
+        with model_storage.read_from(resource) as directory:
+            model = pickle.loads((directory / MODEL_FILE).read_bytes())  # written by train() above
+        return cls(config, model_storage, resource, model)
+
+    def questions(self, text: str) -> List[str]:
+        """The intents of the message's two questions, or [] when it is not two clear questions."""
+        parts = split_questions(text)
+        if not parts or self.model is None:
+            return []
+        intents = []
+        for probabilities in self.model.predict_proba(parts):
+            best = probabilities.argmax()
+            intent = self.model.classes_[best]
+            if probabilities[best] < self.config["min_confidence"] or intent in self.config["not_questions"]:
+                return []
+            intents.append(str(intent))
+        return intents if intents[0] != intents[1] else []
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            whole = (message.get(INTENT) or {}).get("name")
+            intents = [] if whole in self.config["keep_whole"] else self.questions(message.get(TEXT))
+            if intents:
+                message.set(INTENT, {"name": TWO_QUESTIONS, "confidence": 1.0}, add_to_output=True)
+                message.set(QUESTIONS_KEY, intents, add_to_output=True)
+            elif (message.get(INTENT) or {}).get("name") == TWO_QUESTIONS:
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != TWO_QUESTIONS]
+                if ranking:
+                    message.set(INTENT, ranking[0], add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages

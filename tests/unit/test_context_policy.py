@@ -1,0 +1,30 @@
+"""A short follow-up stays on the conversation's topic; everything else is left to the rules."""
+import pytest
+
+from bot.context_policy import strays_from_topic
+
+
+@pytest.mark.parametrize("text,intent,confidence,topic", [
+    ("what if we miss it?", "ce_text_for_credit", 0.8, "system_link_deadline"),  # another portal
+    ("and what do they do", "ask_capabilities", 0.4, "system_link_admin_count"),  # a general answer
+    ("and on a phone?", "medical_emergency", 0.4, "ce_mobile_app"),  # not a sure emergency
+    ("is that the same on the app", "medical_advice", 0.5, "portal_test_results"),
+])
+def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, intent, confidence, topic):
+    assert strays_from_topic(text, intent, confidence, lambda: topic)
+
+
+@pytest.mark.parametrize("text,intent,confidence,topic", [
+    ("what if we miss it?", "system_link_deadline", 0.8, "system_link_request_site"),  # same portal
+    ("how do i get my ce transcript", "ce_transcript", 0.9, "lockout_locked_out"),  # a new question
+    ("is that the same for the learning center?", "learning_center_transcript", 0.9, "ce_transcript"),  # names it
+    ("it's my dad, he can't breathe", "medical_emergency", 0.9, "mychart_about"),  # a sure emergency
+    ("and my other child, who is 12?", "check_record_access", 0.9, "ce_transcript"),  # a guided check
+    ("ok thanks that's it", "thank", 0.9, "ce_transcript"),  # the conversation itself
+    ("how long does that take?", "followup_how_long", 0.9, "ce_transcript"),  # the follow-up table answers
+    ("what if we miss it?", "ce_text_for_credit", 0.8, None),  # no topic yet
+    ("what is the deadline to register for the new provider portal", "ce_certificates", 0.4,
+     "mychart_about"),  # long: a question of its own
+])
+def test_everything_else_is_left_to_the_rules(text, intent, confidence, topic):
+    assert not strays_from_topic(text, intent, confidence, lambda: topic)

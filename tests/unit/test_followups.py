@@ -1,0 +1,202 @@
+"""Follow-ups, corrections, two questions and unclear wording are answered about the conversation's topic."""
+import asyncio
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation_topic import topic_intent
+from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerInContext, AnswerTwoQuestions,
+                               answer_to_followup)
+from bot.facts import phone
+from bot.nlu.two_questions import split_questions
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def answered(*intents: str) -> List[Dict]:
+    """Events of a conversation where each question was asked and answered with its response."""
+    events: List[Dict] = []
+    for intent in intents:
+        events.append({"event": "user", "text": "...", "parse_data": {"intent": {"name": intent}}})
+        events.append({"event": "action", "name": f"utter_{intent}"})
+        events.append({"event": "bot", "text": "...", "metadata": {"utter_action": f"utter_{intent}"}})
+    return events
+
+
+def run(action, history: List[Dict], text: str, intent: str, **parse) -> List[Dict]:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, **parse}
+    events = history + [{"event": "user", "text": text, "parse_data": message}]
+    tracker = Tracker("unit", {}, message, events, False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return dispatcher.messages
+
+
+def said(messages: List[Dict]) -> str:
+    return "\n".join(m.get("text") or m.get("response") or "" for m in messages)
+
+
+def test_how_long_after_a_lockout_is_about_the_lockout():
+    reply = said(run(AnswerFollowup(), answered("lockout_locked_out"), "how long does that last?", "followup_how_long"))
+    assert "temporar" in reply and phone("mychart") in reply and "911" not in reply
+
+
+def test_how_long_after_a_site_request_is_the_approval_time():
+    reply = said(run(AnswerFollowup(), answered("system_link_request_site"), "how long does that take?",
+                     "followup_how_long"))
+    assert "few weeks" in reply
+
+
+def test_the_topic_stays_over_several_follow_ups():
+    history = answered("learning_center_transcript") + [
+        {"event": "user", "text": "why?", "parse_data": {"intent": {"name": "followup_why"}}},
+        {"event": "action", "name": "action_answer_followup"},
+        {"event": "bot", "text": "My documents don't say why here."},
+    ]
+    assert "PDF or Excel" in said(run(AnswerFollowup(), history, "which format?", "followup_format"))
+
+
+def test_where_the_documents_are_silent_it_says_so_and_gives_the_topics_number():
+    reply = said(run(AnswerFollowup(), answered("ce_transcript"), "is it free?", "followup_cost"))
+    assert "don't say" in reply and phone("learning_center_ce") in reply
+    assert phone("mychart") not in reply
+
+
+def test_system_link_follow_up_without_an_answer_points_to_the_site_administrator():
+    reply = said(run(AnswerFollowup(), answered("system_link_deadline"), "is it free?", "followup_cost"))
+    assert "don't say" in reply and "site administrator" in reply
+
+
+def test_a_follow_up_without_a_topic_asks_what_it_is_about():
+    reply = said(run(AnswerFollowup(), [], "how long does that take?", "followup_how_long"))
+    assert "not sure what that refers to" in reply
+
+
+def test_the_same_question_about_another_portal():
+    messages = run(AnswerFollowup(), answered("learning_center_transcript"), "is that the same for the CE portal?",
+                   "followup_format")
+    assert messages[0]["response"] == "utter_ce_transcript"
+
+
+@pytest.mark.parametrize("history,text,response", [
+    (["ce_transcript"], "no, I meant the learning center", "utter_learning_center_transcript"),
+    (["lockout_locked_out"], "wait, i meant the health plans portal", "utter_health_plans_about"),
+    (["learning_center_login"], "sorry i meant the CE portal", "utter_ce_portal_sign_in"),
+])
+def test_a_correction_answers_for_the_portal_meant(history, text, response):
+    messages = run(AnswerCorrection(), answered(*history), text, "correction")
+    assert [m["response"] for m in messages] == [response]
+
+
+def test_a_correction_after_a_phone_number_gives_the_number_meant():
+    history = [{"event": "user", "text": "ce number", "parse_data": {"intent": {"name": "ask_phone_number"}}},
+               {"event": "action", "name": "action_give_support_number"}]
+    reply = said(run(AnswerCorrection(), history, "wait, i meant mychart", "correction"))
+    assert phone("mychart") in reply and phone("learning_center_ce") not in reply
+
+
+def test_a_correction_that_names_no_portal_asks_which():
+    assert "Which portal did you mean" in said(run(AnswerCorrection(), answered("ce_transcript"), "no not that",
+                                                   "correction"))
+
+
+def test_after_a_correction_the_topic_is_the_portal_meant():
+    history = answered("ce_transcript") + [
+        {"event": "user", "text": "no, the learning center", "parse_data": {"intent": {"name": "correction"}}},
+        {"event": "action", "name": "action_answer_correction"},
+        {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_learning_center_transcript"}},
+    ]
+    tracker = Tracker("unit", {}, {}, history + [{"event": "user", "text": "which format?"}], False, None, {},
+                      "action_listen")
+    assert topic_intent(tracker) == "learning_center_transcript"
+
+
+def test_two_questions_get_two_answers():
+    messages = run(AnswerTwoQuestions(), [], "whats the deadline and which browsers", "two_questions",
+                   questions=["system_link_deadline", "system_link_tech_requirements"])
+    assert [m["response"] for m in messages] == ["utter_system_link_deadline", "utter_system_link_tech_requirements"]
+
+
+def test_a_task_as_second_question_is_offered_not_started():
+    messages = run(AnswerTwoQuestions(), [], "what is an access code and can you send me one", "two_questions",
+                   questions=["mychart_access_code_about", "request_access_code"])
+    assert messages[0]["response"] == "utter_mychart_access_code_about"
+    assert messages[1]["buttons"] == [{"title": "Send me a new access code", "payload": "/request_access_code"}]
+
+
+def test_a_follow_up_as_second_question_is_about_the_first():
+    reply = said(run(AnswerTwoQuestions(), [], "how do i text for credit and how long do i have", "two_questions",
+                     questions=["ce_text_for_credit", "followup_how_long"]))
+    assert "utter_ce_text_for_credit" in reply and "24 hours" in reply
+
+
+def ranking(*pairs) -> Dict:
+    return {"intent_ranking": [{"name": name, "confidence": score} for name, score in pairs]}
+
+
+def test_unclear_wording_is_read_in_the_light_of_the_topic():
+    messages = run(AnswerInContext(), answered("learning_center_about"), "whats the pw the first time",
+                   "nlu_fallback", **ranking(("nlu_fallback", 0.25), ("security_password_tips", 0.2),
+                                             ("learning_center_login", 0.15)))
+    assert [m["response"] for m in messages] == ["utter_learning_center_login"]
+
+
+def test_unclear_wording_without_a_fitting_reading_asks_to_rephrase_then_offers_topics_and_a_person():
+    history = answered("learning_center_about")
+    reading = ranking(("nlu_fallback", 0.25), ("security_password_tips", 0.2))
+    assert run(AnswerInContext(), history, "hmm", "nlu_fallback", **reading)[0]["response"] == "utter_ask_rephrase"
+    history += [{"event": "user", "text": "hmm"}, {"event": "bot", "text": "...",
+                                                    "metadata": {"utter_action": "utter_ask_rephrase"}}]
+    message = {"text": "hm", "intent": {"name": "nlu_fallback", "confidence": 0.9}, **reading}
+    tracker = Tracker("unit", {}, message, history + [{"event": "user", "text": "hm", "parse_data": message}],
+                      False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(AnswerInContext().run(dispatcher, tracker, DOMAIN))
+    assert dispatcher.messages == [] and events == [FollowupAction("action_offer_handoff")]  # actions/handoff.py
+
+
+def test_gibberish_is_never_answered_from_the_topic():
+    messages = run(AnswerInContext(), answered("learning_center_about"), "blorf zanthic", "nlu_fallback",
+                   **ranking(("nlu_fallback", 0.0), ("learning_center_login", 0.3)))
+    assert messages[0]["response"] == "utter_ask_rephrase"
+
+
+@pytest.mark.parametrize("text,parts", [
+    ("whats the deadline for system link and what browsers does it support",
+     ["whats the deadline for system link", "what browsers does it support"]),
+    ("how do i reset my password. how long is the link good for",
+     ["how do i reset my password", "how long is the link good for"]),
+    ("can i see my daughter's chart? she's 15", []),
+    ("i forgot my password and username", []),
+    ("hi, how do i sign up for mychart?", []),
+])
+def test_a_message_is_split_only_at_a_second_question(text, parts):
+    assert split_questions(text) == parts
+
+
+def test_the_table_names_only_known_intents_kinds_and_responses():
+    intents = set(DOMAIN["intents"])
+    responses = set(DOMAIN["responses"])
+    assert set(TABLE["kinds"]) == {i for i in intents if i.startswith("followup_")}
+    for about, kinds in TABLE["answers"].items():
+        assert about in intents, about
+        for kind, answer in kinds.items():
+            assert kind in TABLE["kinds"], (about, kind)
+            assert "text" in answer or answer["response"] in responses, (about, kind)
+    for group in TABLE["same_question"]:
+        assert all(f"utter_{intent}" in responses for intent in group), group
+    assert all(f"utter_{portal['about']}" in responses for portal in TABLE["portals"].values())
+
+
+@pytest.mark.parametrize("about", sorted(TABLE["answers"]))
+def test_every_table_answer_can_be_given(about):
+    for kind in TABLE["answers"][about]:
+        answer = answer_to_followup(kind, about)
+        assert answer.get("text") or answer.get("response")
+        assert "{" not in (answer.get("text") or "")
