@@ -21,8 +21,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import backend_client, settings
 from actions.messages import MESSAGES, say
-from actions.parsing import parse_email, parse_phone
 from actions.support_numbers import line_from_context, line_from_words
+from bot.contact_formats import find_email, find_us_phone
 from bot.facts import facts
 from bot.redaction import redact
 
@@ -139,11 +139,11 @@ def summary_of(tracker: Tracker, reason: str) -> Dict[str, Any]:
 
 def offered_contact(text: str) -> Optional[str]:
     """An e-mail or phone number the member added to their yes, to be reached if the chat drops."""
-    email = parse_email(text)
+    email = find_email(text)
     if email:
         return email
     digits = re.search(r"(\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}", text)
-    return parse_phone(digits.group(0)) if digits else None
+    return find_us_phone(digits.group(0)) if digits else None
 
 
 class OfferHandoff(Action):
