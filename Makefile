@@ -67,7 +67,8 @@ test-python: train web browser
 	$(PY) -m pytest --ignore=tests/backend
 	$(BACKEND_PY) -m pytest -rs tests/backend
 
-# For trainers: validation, training, stories, NLU report (intents that got worse named); ends with one line.
+# For trainers: validation, training, stories, NLU report (intents that got worse named), conversation sets;
+# ends with one line.
 check: install
 	@$(PY) -m bot.cli check
 

@@ -1,7 +1,8 @@
 """`make check`: the one command that tells a trainer whether a change to the bot is safe.
 
-It runs the checks a change to data/, domain.yml or config.yml can break, in
-the order that fails fastest, keeps each one's output in results/check/, and
+It runs the checks a change to data/, domain.yml or config.yml can break
+(validation, training, test stories, the NLU report, the held-out
+conversation sets against a help desk of their own), in the order that fails fastest, keeps each one's output in results/check/, and
 ends with one line: SAFE, or NOT SAFE with the check that failed and why.
 The NLU report names the intents that got worse than in the previous run.
 """
@@ -36,6 +37,8 @@ def checks(model: Callable[[], str]) -> List[Tuple[str, Callable[[], List[str]]]
                                       "--out", "results/nlu", "--no-plot")),
         ("NLU report", lambda: python("-m", "bot.cli", "check-nlu", "results/nlu/intent_report.json",
                                       "--previous", str(LAST_NLU_REPORT))),
+        ("conversation tests", lambda: python("-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                              "tests/e2e/test_conversation_sets.py")),
     ]
 
 
@@ -54,9 +57,9 @@ def run(env: Dict[str, str], model: Callable[[], str]) -> int:
         with log.open("w") as out:
             code = subprocess.run(command(), stdout=out, stderr=subprocess.STDOUT, env=env).returncode
         print("ok" if code == 0 else f"FAILED (see {log})", flush=True)
-        if name == "NLU report":
-            print("  " + "\n  ".join(line for line in log.read_text().splitlines()
-                                    if line.startswith(("macro F1", "intents worse"))))
+        if name in ("NLU report", "conversation tests"):
+            print("  " + "\n  ".join(line.strip() for line in log.read_text().splitlines()
+                                    if line.strip().startswith(("macro F1", "intents worse", "overall", "goal"))))
         if code != 0:
             failed = f"{name} failed: {last_line(log)} (see {log})"
             break
