@@ -71,11 +71,13 @@ def chat(stack) -> Chat:
     return Chat(stack)
 
 
-def backend_call(stack: Stack, method: str, path: str, body=None, token_name="BACKEND_ADMIN_TOKEN"):
+def backend_call(stack: Stack, method: str, path: str, body=None, token_name="BACKEND_ADMIN_TOKEN",
+                 headers: Optional[Dict[str, str]] = None):
     request = urllib.request.Request(
         f"{stack.backend_url}/api/v1{path}", method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.env[token_name]}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.env[token_name]}",
+                 **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=15) as response:

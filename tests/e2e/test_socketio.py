@@ -6,6 +6,8 @@ import uuid
 
 import socketio
 
+from bot.rasa_api import auth_headers
+
 
 async def converse(url: str, messages, session_id: str = "", headers=None, metadata=None):
     """Send each message in one socket.io session; return the bot's texts per message."""
@@ -49,8 +51,8 @@ def test_the_widget_channel_records_the_address_it_saw_over_any_the_client_sends
     session_id = uuid.uuid4().hex
     asyncio.run(converse(stack.rasa_url, ["hello"], session_id, headers={"X-Forwarded-For": "198.18.7.7"},
                          metadata={"client_address": "203.0.113.7"}))
-    request = urllib.request.Request(
-        f"{stack.rasa_url}/conversations/{session_id}/tracker?token={stack.env['RASA_TOKEN']}")
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{session_id}/tracker",
+                                     headers=auth_headers(stack.env["RASA_TOKEN"]))
     with urllib.request.urlopen(request, timeout=15) as response:
         events = json.loads(response.read())["events"]
     assert next(e for e in events if e["event"] == "user")["metadata"]["client_address"] == "198.18.7.7"

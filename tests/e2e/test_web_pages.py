@@ -13,6 +13,10 @@ from tests.e2e.conftest import backend_call, outbox
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+# What the action server sends with identity and site-request calls: the member's address as the channel saw it.
+AS_THE_ACTION_SERVER = {"X-Client-Address": "198.19.40.7"}
+
+
 def link_in(messages, pattern: str) -> str:
     for message in reversed(messages):
         match = re.search(pattern + r"\S*", message["body"])
@@ -22,8 +26,10 @@ def link_in(messages, pattern: str) -> str:
 
 
 def ask_for_reset_link(stack, patient) -> str:
-    identity = {k: patient[k] for k in ("first_name", "last_name", "date_of_birth", "email")}
-    status, _ = backend_call(stack, "POST", "/accounts/password-reset", identity, token_name="BACKEND_ACTIONS_TOKEN")
+    identity = {**{k: patient[k] for k in ("first_name", "last_name", "date_of_birth", "email")},
+                "conversation_id": f"web-pages-{uuid.uuid4().hex[:8]}"}
+    status, _ = backend_call(stack, "POST", "/accounts/password-reset", identity, token_name="BACKEND_ACTIONS_TOKEN",
+                             headers=AS_THE_ACTION_SERVER)
     assert status == 202
     return link_in(outbox(lambda *a: backend_call(stack, *a), patient["email"]), r"http://\S+/reset-password\?token=")
 
@@ -101,7 +107,7 @@ def open_site_request(stack, email: str) -> str:
     request = urllib.request.Request(
         f"{stack.backend_url}/api/v1/site-requests", data=json.dumps(body).encode(), method="POST",
         headers={"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex,
-                 "Authorization": f"Bearer {stack.env['BACKEND_ACTIONS_TOKEN']}"})
+                 "Authorization": f"Bearer {stack.env['BACKEND_ACTIONS_TOKEN']}", **AS_THE_ACTION_SERVER})
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read())["reference"]
 
