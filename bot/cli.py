@@ -118,18 +118,25 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Path,
-                    review_broker: Optional[Dict[str, object]] = None) -> Path:
+def write_endpoints(path: Path, action_url: str, tracker_db: Path, backend_db: Optional[Path] = None,
+                    review_broker: Optional[Dict[str, object]] = None,
+                    tracker_store: Optional[Dict[str, object]] = None) -> Path:
     """An endpoints file like endpoints.yml for a stack on other ports/files (tests, benchmarks).
 
-    `review_broker` replaces the broker that feeds the review inbox (the backend's database).
+    The action endpoint keeps its credential header (the action server answers nothing without it).
+    `review_broker` replaces the broker that feeds the review inbox (the backend's database); without
+    `backend_db` or `review_broker` there is no event broker (a second Rasa server beside a stack).
+    `tracker_store` adds to or overrides the tracker store's settings (e.g. Rasa's own SQL store).
     """
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     config["action_endpoint"]["url"] = action_url
-    config["tracker_store"]["db"] = str(tracker_db)
-    brokers = config["event_broker"]["brokers"]
-    at = next(i for i, broker in enumerate(brokers) if "db" in broker)
-    brokers[at] = review_broker or {**brokers[at], "db": str(backend_db)}
+    config["tracker_store"] = {**config["tracker_store"], "db": str(tracker_db), **(tracker_store or {})}
+    if backend_db is None and review_broker is None:
+        del config["event_broker"]
+    else:
+        brokers = config["event_broker"]["brokers"]
+        at = next(i for i, broker in enumerate(brokers) if "db" in broker)
+        brokers[at] = review_broker or {**brokers[at], "db": str(backend_db)}
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 

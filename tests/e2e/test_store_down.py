@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from bot.cli import free_port, model_path, rasa_service
+from bot.cli import free_port, model_path, rasa_service, write_endpoints
 from bot.facts import phone
 from bot.unavailable import unavailable_text
 from tests.e2e.conftest import Chat
@@ -19,10 +19,8 @@ from tests.e2e.conftest import Chat
 @pytest.fixture
 def server_and_database(stack, tmp_path):
     database = tmp_path / "tracker.db"
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{stack.actions_url}/webhook"\n'
-                         f'tracker_store:\n  type: bot.tracker_store.WindowedSQLTrackerStore\n'
-                         f'  db: "{database}"\n  timeout_seconds: 1\n')
+    endpoints = write_endpoints(tmp_path / "endpoints.yml", f"{stack.actions_url}/webhook", database,
+                                tracker_store={"timeout_seconds": 1})
     server = rasa_service(model_path(), free_port(), endpoints, stack.env, tmp_path / "rasa.log")
     server.start()
     try:

@@ -8,7 +8,7 @@ interrupted and resumed well past the window. Every reply must be the same.
 """
 import pytest
 
-from bot.cli import free_port, model_path, rasa_service
+from bot.cli import free_port, model_path, rasa_service, write_endpoints
 from tests.e2e.conftest import Chat
 
 FAQ = ["how do I sign up for MyChart?", "which number do I call?", "what user roles are there in System Link?",
@@ -20,9 +20,8 @@ FORM = ["I need a new access code for MyChart", "Pat Nobody", "why do you need t
 
 @pytest.fixture
 def rasa_store_server(stack, tmp_path):
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{stack.actions_url}/webhook"\n'
-                         f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tmp_path / "rasa.db"}"\n')
+    endpoints = write_endpoints(tmp_path / "endpoints.yml", f"{stack.actions_url}/webhook", tmp_path / "rasa.db",
+                                tracker_store={"type": "SQL", "dialect": "sqlite"})
     server = rasa_service(model_path(), free_port(), endpoints, stack.env, tmp_path / "rasa.log")
     server.start()
     try:

@@ -9,7 +9,8 @@ from rasa.__main__ import create_argument_parser
 import yaml
 
 from bot import rasa_server
-from bot.cli import ENV_EXAMPLE, Ports, Stack, rasa_service, staff_channels_summary, write_credentials
+from bot.cli import (ENV_EXAMPLE, Ports, Stack, rasa_service, staff_channels_summary, write_credentials,
+                     write_endpoints)
 
 SECRET = "-hl3x_Q-a-secret-that-starts-with-a-dash"
 
@@ -105,3 +106,15 @@ def test_make_run_says_which_staff_channel_is_on_and_its_webhook(tmp_path):
     assert "Slack (staff): on, webhook POST http://127.0.0.1:5005/webhooks/slack/webhook" in summary
     assert "Teams (staff): off (set TEAMS_APP_ID and TEAMS_APP_PASSWORD to turn it on)" in summary
     assert "xoxb-1" not in summary
+
+
+def test_a_second_rasa_server_beside_a_stack_sends_the_action_servers_credential(tmp_path):
+    """Tests start Rasa servers of their own on another tracker store: without the header every custom
+    action gets a 401 and the member an empty reply."""
+    endpoints = yaml.safe_load(write_endpoints(tmp_path / "endpoints.yml", "http://127.0.0.1:5999/webhook",
+                                               tmp_path / "rasa.db",
+                                               tracker_store={"type": "SQL", "dialect": "sqlite"}).read_text())
+    assert endpoints["action_endpoint"] == {"url": "http://127.0.0.1:5999/webhook",
+                                            "headers": {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}}
+    assert endpoints["tracker_store"] == {"type": "SQL", "db": str(tmp_path / "rasa.db"), "dialect": "sqlite"}
+    assert "event_broker" not in endpoints  # no review inbox to feed
