@@ -164,7 +164,7 @@ def single_tenant_rasa(channels_stack, slack, microsoft, tmp_path):
            "TEAMS_OPENID_METADATA_URL": f"{issuer_url}/v1/.well-known/openidconfiguration",
            "TEAMS_TOKEN_URL": f"{issuer_url}/oauth2/v2.0/token"}
     endpoints = write_endpoints(tmp_path / "endpoints.yml", f"{channels_stack.actions_url}/webhook",
-                                tmp_path / "tracker.db", tmp_path / "backend.db")
+                                tmp_path / "tracker.db")
     service = rasa_service(model_path(), free_port(), endpoints, env, tmp_path / "rasa.log",
                            credentials=write_credentials(tmp_path / "credentials.yml", env))
     service.start()

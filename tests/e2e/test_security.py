@@ -112,8 +112,7 @@ def test_a_malformed_rest_request_gets_a_400_that_says_what_is_wrong(stack, body
 def test_the_rest_channel_behind_a_token_answers_only_its_callers(stack, tmp_path):
     """REST_CHANNEL_TOKEN set (outside development): a caller without it cannot write into a conversation."""
     token = f"rest-{uuid.uuid4().hex}"
-    endpoints = write_endpoints(tmp_path / "endpoints.yml", f"{stack.actions_url}/webhook", tmp_path / "tracker.db",
-                                tmp_path / "backend.db")
+    endpoints = write_endpoints(tmp_path / "endpoints.yml", f"{stack.actions_url}/webhook", tmp_path / "tracker.db")
     server = rasa_service(model_path(), free_port(), endpoints, {**stack.env, "REST_CHANNEL_TOKEN": token},
                           tmp_path / "rasa.log")
     server.start()
