@@ -98,14 +98,21 @@ class AnswerCorrection(Action):
         portal = portal_named(text)
         if portal is None:
             say(dispatcher, "correction_without_topic")
-        elif previous_user_intent(tracker) in NUMBER_REQUESTS:
-            dispatcher.utter_message(text=answer_for(line_from_words(text)))
         else:
-            dispatcher.utter_message(response=f"utter_{same_question_for(topic_intent(tracker), portal)}")
+            answer_for_portal_meant(dispatcher, tracker, portal)
         return []
 
 
+def answer_for_portal_meant(dispatcher: CollectingDispatcher, tracker: Tracker, portal: Text) -> None:
+    """The last question again, for the portal named: its number after a number request, else its answer."""
+    if previous_user_intent(tracker) in NUMBER_REQUESTS:
+        dispatcher.utter_message(text=answer_for(line_from_words(tracker.latest_message.get("text") or "")))
+    else:
+        dispatcher.utter_message(response=f"utter_{same_question_for(topic_intent(tracker), portal)}")
+
+
 FOLLOWUP_PREFIX = "followup_"
+CORRECTION = "correction"
 OFFER_HANDOFF = "action_offer_handoff"
 NLU_FALLBACK = "nlu_fallback"
 # The lowest score at which a reading that fits the conversation is taken.
@@ -167,6 +174,7 @@ class AnswerInContext(Action):
     ) -> List[EventType]:
         about = topic_intent(tracker)
         portal = portal_of(about)
+        portal_meant = portal_named(tracker.latest_message.get("text") or "")
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
         if about is None or unknown_words:
@@ -183,6 +191,10 @@ class AnswerInContext(Action):
                 return []
             if portal and portal_of(intent) == portal and has_response(domain, intent):
                 dispatcher.utter_message(response=f"utter_{intent}")
+                return []
+            if intent == CORRECTION and portal_meant:
+                # An unsure "and for the CE portal?": the last question again, for the portal named.
+                answer_for_portal_meant(dispatcher, tracker, portal_meant)
                 return []
         if not not_understood:
             # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.

@@ -34,8 +34,10 @@ _LEANS_ON_BEFORE = re.compile(
     re.I)
 MAX_WORDS = 9
 # Intents that are the conversation itself, not a question about a topic.
+# "that's not what I asked" leans on the last answer too, but it is about the answer, not
+# its topic: it goes to the hand-off offer (data/rules/handoff.yml).
 CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "acknowledge", "deny", "stop", "share_sensitive_data", "nlu_fallback",
-                  "two_questions", "correction", "ask_why_needed", "request_human", "ask_phone_number",
+                  "two_questions", "correction", "ask_why_needed", "request_human", "frustration", "ask_phone_number",
                   "all_support_numbers", "ask_support_hours", "bot_challenge"}
 SURE_EMERGENCY = 0.6
 # Intents that start a guided task: the user asks for it, whatever came before.

@@ -21,6 +21,13 @@ def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, int
     ("it's my dad, he can't breathe", "medical_emergency", 0.9, "mychart_about"),  # a sure emergency
     ("and my other child, who is 12?", "check_record_access", 0.9, "ce_transcript"),  # a guided check
     ("ok thanks that's it", "thank", 0.9, "ce_transcript"),  # the conversation itself
+    ("that's not what I asked", "frustration", 0.9, "lockout_locked_out"),  # about the answer: the hand-off offer
+    ("no that's not it, get me a person", "request_human", 0.9, "lockout_locked_out"),
+    ("yes that would help", "affirm", 0.9, "ce_transcript"),
+    ("no, that's fine", "deny", 0.9, "ce_transcript"),
+    ("stop it", "stop", 0.9, "ce_transcript"),
+    ("and goodbye", "goodbye", 0.9, "ce_transcript"),
+    ("and hello there", "greet", 0.9, "ce_transcript"),
     ("how long does that take?", "followup_how_long", 0.9, "ce_transcript"),  # the follow-up table answers
     ("what if we miss it?", "ce_text_for_credit", 0.8, None),  # no topic yet
     ("what is the deadline to register for the new provider portal", "ce_certificates", 0.4,

@@ -161,6 +161,23 @@ def test_unclear_wording_without_a_fitting_reading_asks_to_rephrase_then_offers_
     assert dispatcher.messages == [] and events == [FollowupAction("action_offer_handoff")]  # actions/handoff.py
 
 
+def test_an_unclear_correction_after_a_phone_number_gives_the_number_meant():
+    """Frustration ("not what I meant") shares words with corrections: the model may be unsure between them."""
+    history = [{"event": "user", "text": "phone for the health plans portal",
+                "parse_data": {"intent": {"name": "ask_phone_number"}}},
+               {"event": "action", "name": "action_give_support_number"}]
+    reply = said(run(AnswerInContext(), history, "and that works for averachart as well?", "nlu_fallback",
+                     **ranking(("nlu_fallback", 0.25), ("mychart_about", 0.24), ("correction", 0.22),
+                               ("ask_phone_number", 0.18))))
+    assert phone("mychart") in reply and phone("health_plans") not in reply
+
+
+def test_an_unclear_correction_after_an_answer_answers_for_the_portal_named():
+    messages = run(AnswerInContext(), answered("ce_transcript"), "hmm what about in the learning center",
+                   "nlu_fallback", **ranking(("nlu_fallback", 0.25), ("correction", 0.2)))
+    assert [m["response"] for m in messages] == ["utter_learning_center_transcript"]
+
+
 def test_gibberish_is_never_answered_from_the_topic():
     messages = run(AnswerInContext(), answered("learning_center_about"), "blorf zanthic", "nlu_fallback",
                    **ranking(("nlu_fallback", 0.0), ("learning_center_login", 0.3)))
