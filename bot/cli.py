@@ -37,7 +37,8 @@ ENV_FILE = ROOT / ".env"
 ENV_EXAMPLE = ROOT / ".env.example"
 PLACEHOLDER_SECRET = "change-me"
 # What a trained model depends on; any change here means training again.
-TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/policies.py", "bot/redaction.py"]
+TRAINING_INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/policies.py", "bot/context_policy.py",
+                   "bot/redaction.py"]
 
 
 def new_secret() -> str:
