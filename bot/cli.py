@@ -424,6 +424,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"  demo mail sink: {stack.backend_url}/api/v1/outbox?to=ADDRESS (admin token: BACKEND_ADMIN_TOKEN)\n"
         f"  agent console:  {stack.backend_url}/agent (demo agent: demo.agent / DemoAgent-2024!; "
         "add agents with `.venv/bin/python -m bot.cli create-agent USERNAME --display-name NAME`)\n"
+        f"  trainers:       {stack.backend_url}/trainer and /trainer/analytics (an account with the trainer role)\n"
         f"{staff_channels_summary(stack)}\n"
         "Press Ctrl-C to stop."))
 
