@@ -1,4 +1,4 @@
-"""PostgreSQL and Redis for the tests that need them: skipped locally when absent, failed in CI.
+"""PostgreSQL, Redis and RabbitMQ for the tests that need them: skipped locally when absent, failed in CI.
 
 A test needing a service calls `require(...)`: on a developer's machine
 without it the test is skipped with the reason shown; with `CI` set it fails,
@@ -15,6 +15,7 @@ import pytest
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 REDIS = {"host": "127.0.0.1", "port": 6379}
+RABBITMQ = {"host": "127.0.0.1", "port": 5672}
 
 
 def reachable(host: str, port: int) -> bool:
@@ -37,6 +38,10 @@ def require_postgres() -> None:
 
 def require_redis() -> None:
     require("Redis", REDIS["host"], REDIS["port"])
+
+
+def require_rabbitmq() -> None:
+    require("RabbitMQ", RABBITMQ["host"], RABBITMQ["port"])
 
 
 def postgres_admin(statement: str) -> None:

@@ -3,7 +3,6 @@ Rasa's event broker (SQL into the backend's database, or RabbitMQ), the backend'
 
 Each broker gets a stack of its own, so the counts are exactly this script's.
 """
-import os
 import sqlite3
 import time
 import uuid
@@ -14,6 +13,7 @@ import yaml
 
 from bot.cli import delete_rabbitmq_queue, isolated_stack, model_path
 from tests.e2e.conftest import Chat, backend_call
+from tests.services import require_rabbitmq
 
 WAIT_SECONDS = 30
 UNDERSTOOD = [["how do I sign up for mychart", "thanks"], ["what browsers does system link support"]]
@@ -31,18 +31,6 @@ def review_stack(request, tmp_path_factory):
         yield stack
     if queue:
         delete_rabbitmq_queue(queue)
-
-
-def require_rabbitmq() -> None:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-    except OSError as error:
-        message = f"RabbitMQ is not reachable on 127.0.0.1:5672 ({error})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def converse(stack, turns_by_conversation):

@@ -1,4 +1,5 @@
 """The conversation test sets are well formed and stay held out; the runner checks what it says."""
+import os
 import re
 
 import pytest
@@ -55,7 +56,8 @@ def test_no_heldout_question_is_a_training_example(name):
     assert not openings(name) & training_examples()
 
 
-@pytest.mark.skipif(not SHARED_FAQ.exists(), reason="../shared/eval is not beside this checkout")
+@pytest.mark.skipif(not SHARED_FAQ.exists() and not os.environ.get("CI"),
+                    reason="../shared/eval is not beside this checkout (in CI a missing evaluation fails)")
 def test_no_set_copies_the_shared_evaluation():
     shared = {normalised(t) for case in yaml.safe_load(SHARED_FAQ.read_text()) for t in case["turns"]
               if isinstance(t, str)}
