@@ -99,10 +99,11 @@ def group_section(number: int, group: Dict, csrf: str) -> str:
     return f"""<section class="group" aria-labelledby="{heading}">
 <h2 id="{heading}">“{esc(group['text'])}” <span class="count">{group['count']} × · {esc(', '.join(group['channels']))}</span></h2>
 <p>Suggested intent: <strong>{esc(group['suggested_intent'] or 'none')}</strong></p>
+<div class="table-scroll" role="region" aria-label="Messages in this group" tabindex="0">
 <table><caption class="visually-hidden">Messages in this group</caption>
 <thead><tr><th scope="col">Message</th><th scope="col">Bot's answer</th><th scope="col">Channel</th>
 <th scope="col">Guessed intent (confidence)</th><th scope="col">Why listed</th><th scope="col">Decide</th></tr></thead>
-<tbody>{rows}</tbody></table></section>"""
+<tbody>{rows}</tbody></table></div></section>"""
 
 
 def item_form(item: Dict, suggested: Optional[str], csrf: str) -> str:
