@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import time
 from typing import Any, Dict, Iterable, Optional, Set
 
 import aiohttp
@@ -25,6 +26,9 @@ from rasa.utils.endpoints import EndpointConfig
 log = logging.getLogger(__name__)
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
 TIMEOUT_SECONDS = 10
+# A member can close the chat as soon as the hand-off message arrives, before Rasa has stored
+# the turn and published its pause: a departure is remembered this long to meet that pause.
+DEPARTURE_MEMORY_SECONDS = 60
 
 
 class HandoffRelay(EventBroker):
@@ -39,6 +43,7 @@ class HandoffRelay(EventBroker):
         # The last delivery of each conversation: the next one waits for it, so order is kept
         # within a conversation while different conversations are delivered side by side.
         self._tails: Dict[str, asyncio.Task] = {}
+        self._recently_left: Dict[str, float] = {}  # conversation id -> monotonic time it left
 
     @classmethod
     async def from_endpoint_config(cls, broker_config: EndpointConfig,
@@ -54,17 +59,26 @@ class HandoffRelay(EventBroker):
         sender, kind = event.get("sender_id"), event.get("event")
         if kind == "pause":
             self.paused.add(sender)
+            if self._recently_left.pop(sender, None) is not None:
+                self._send(sender, "/escalations/user-left", {"conversation_id": sender})
         elif kind in ("resume", "restart"):
             self.paused.discard(sender)
-        elif kind == "user" and sender in self.paused and event.get("text"):
+        elif kind == "user":
+            self._recently_left.pop(sender, None)  # back in the chat
+        if kind == "user" and sender in self.paused and event.get("text"):
             key = hashlib.sha256(f"{sender}\x00{event.get('timestamp')}".encode()).hexdigest()
             self._send(sender, "/escalations/user-messages",
                        {"conversation_id": sender, "text": event["text"], "event_key": key})
 
     def members_left(self, conversation_ids: Iterable[str]) -> None:
+        now = time.monotonic()
+        self._recently_left = {c: t for c, t in self._recently_left.items()
+                               if now - t < DEPARTURE_MEMORY_SECONDS}
         for conversation_id in conversation_ids:
             if conversation_id in self.paused:
                 self._send(conversation_id, "/escalations/user-left", {"conversation_id": conversation_id})
+            else:
+                self._recently_left[conversation_id] = now
 
     async def _start(self) -> None:
         self._session = aiohttp.ClientSession(
