@@ -16,7 +16,10 @@ parsing (mentions, interactive payloads, conversation ids) and fixes those:
 - a reply goes into the question's thread in a channel, and straight back
   in a direct message;
 - the Web API base URL is configurable (`SLACK_API_URL`), and a 429 is
-  retried after its `Retry-After`.
+  retried after its `Retry-After`;
+- a message the backend sends through Rasa's HTTP API (an agent's reply,
+  the hand-back) goes to the channel and thread the member last wrote in
+  (bot/channels/latest_address.py).
 """
 import json
 import logging
@@ -38,6 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.background import BackgroundTurns
+from bot.channels.latest_address import RasaApp, ToLatestAddress
 from bot.channels.redacting import OnNewMessage, redacting
 from bot.staff import STAFF_RESPONSES, staff_buttons
 
@@ -126,9 +130,15 @@ class StaffSlackInput(SlackInput):
         self.api_url = api_url
         self.seen_events = SeenEvents()
         self.turns = BackgroundTurns("Slack")
+        self.rasa = RasaApp()
         self._session: Optional[aiohttp.ClientSession] = None
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
+        """Where a reply goes; without a channel (Rasa's HTTP API), where the member last wrote."""
+        if channel is None and self.slack_channel is None:
+            return ToLatestAddress(self.name(), self.rasa,
+                                   lambda address: self.get_output_channel(address["out_channel"],
+                                                                           address.get("thread_id")))
         if self._session is None or self._session.closed:  # one session, opened in the server's event loop
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         return StaffSlackBot(self.slack_token, self.api_url, self._session, channel or self.slack_channel, thread_id)
@@ -149,6 +159,10 @@ class StaffSlackInput(SlackInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         on_new_message = redacting(on_new_message)
         slack_webhook = Blueprint("slack_webhook", __name__)
+
+        @slack_webhook.listener("after_server_start")
+        async def remember_rasa(app: Any, *_: Any) -> None:
+            self.rasa.app = app
 
         @slack_webhook.listener("after_server_stop")
         async def close_session(*_: Any) -> None:

@@ -17,6 +17,9 @@ clicks and knows only the multi-tenant token endpoint. This channel:
 - acknowledges the activity at once and replies, when ready, to the
   activity's `serviceUrl`, with a client-credentials token cached until
   shortly before it expires;
+- sends a message the backend appends through Rasa's HTTP API (an agent's
+  reply, the hand-back) to the conversation the member last wrote in
+  (bot/channels/latest_address.py);
 - renders buttons as a card of messageBack actions, and takes a click back
   from messageBack, imBack or an Adaptive Card Action.Submit.
 """
@@ -37,6 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.background import BackgroundTurns
+from bot.channels.latest_address import RasaApp, ToLatestAddress
 from bot.channels.redacting import OnNewMessage, redacting
 from bot.staff import STAFF_RESPONSES, staff_buttons
 
@@ -155,35 +159,45 @@ class ConnectorTokens:
     async def get(self) -> str:
         async with self._lock:
             if self._token is None or time.monotonic() >= self._renew_at:
-                form = {"grant_type": "client_credentials", "client_id": self.app_id,
-                        "client_secret": self.app_password, "scope": CONNECTOR_SCOPE}
-                async with self.http.session().post(self.token_url, data=form) as reply:
-                    reply.raise_for_status()
-                    body = await reply.json(content_type=None)
-                self._token = body["access_token"]
-                lifetime = int(body.get("expires_in", 3600))
-                self._renew_at = time.monotonic() + max(lifetime - TOKEN_EARLY_RENEWAL_SECONDS, lifetime / 2)
+                await self._fetch()
             return self._token
+
+    async def _fetch(self) -> None:
+        form = {"grant_type": "client_credentials", "client_id": self.app_id,
+                "client_secret": self.app_password, "scope": CONNECTOR_SCOPE}
+        async with self.http.session().post(self.token_url, data=form) as reply:
+            reply.raise_for_status()
+            body = await reply.json(content_type=None)
+        self._token = body["access_token"]
+        lifetime = int(body.get("expires_in", 3600))
+        self._renew_at = time.monotonic() + max(lifetime - TOKEN_EARLY_RENEWAL_SECONDS, lifetime / 2)
+
+
+def address_of(activity: Dict[str, Any]) -> Dict[str, Any]:
+    """Where replies to an activity go: kept in the message's metadata, so later messages find it too."""
+    return {"service_url": activity["serviceUrl"], "conversation": activity["conversation"],
+            "reply_to_id": activity["id"], "bot": {"id": (activity.get("recipient") or {}).get("id")},
+            "user": {"id": (activity.get("from") or {}).get("id")}}
 
 
 class TeamsReplies(OutputChannel):
-    """Replies to one activity, posted to the conversation at the activity's serviceUrl."""
+    """Replies posted to a conversation at its serviceUrl, in reply to the member's activity."""
 
     @classmethod
     def name(cls) -> Text:
         return STAFF_RESPONSES
 
-    def __init__(self, activity: Dict[str, Any], tokens: ConnectorTokens, http: HttpSession) -> None:
-        self.activity = activity
+    def __init__(self, address: Dict[str, Any], tokens: ConnectorTokens, http: HttpSession) -> None:
+        self.address = address
         self.tokens = tokens
         self.http = http
 
     async def post(self, **content: Any) -> None:
-        activity = self.activity
-        url = (f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/"
-               f"{quote(activity['conversation']['id'], safe='')}/activities/{quote(activity['id'], safe='')}")
-        reply = {"type": "message", "from": activity.get("recipient"), "recipient": activity.get("from"),
-                 "conversation": activity["conversation"], "replyToId": activity["id"], **content}
+        address = self.address
+        url = (f"{address['service_url'].rstrip('/')}/v3/conversations/"
+               f"{quote(address['conversation']['id'], safe='')}/activities/{quote(address['reply_to_id'], safe='')}")
+        reply = {"type": "message", "from": address["bot"], "recipient": address["user"],
+                 "conversation": address["conversation"], "replyToId": address["reply_to_id"], **content}
         headers = {"Authorization": f"Bearer {await self.tokens.get()}"}
         async with self.http.session().post(url, json=reply, headers=headers) as answer:
             answer.raise_for_status()
@@ -238,6 +252,7 @@ class TeamsInput(InputChannel):
         self.tokens = ConnectorTokens(token_url or TOKEN_URL.format(tenant=tenant_id or MULTI_TENANT),
                                       app_id, app_password, self.http)
         self.turns = BackgroundTurns("Teams")
+        self.rasa = RasaApp()
 
     async def verify(self, authorization: str, activity: Dict[str, Any]) -> None:
         """Raise Unauthorized unless the bearer token proves the activity comes from the Bot Framework."""
@@ -274,7 +289,8 @@ class TeamsInput(InputChannel):
         teams_webhook = Blueprint("teams_webhook", __name__)
 
         @teams_webhook.listener("after_server_start")
-        async def fetch_keys(*_: Any) -> None:
+        async def start(app: Any, *_: Any) -> None:
+            self.rasa.app = app
             asyncio.get_running_loop().create_task(self.keys.prefetch())
 
         @teams_webhook.listener("after_server_stop")
@@ -312,9 +328,13 @@ class TeamsInput(InputChannel):
 
         return teams_webhook
 
+    def get_output_channel(self) -> OutputChannel:
+        """For Rasa's HTTP API (an agent's reply, the hand-back): to where the member last wrote."""
+        return ToLatestAddress(self.name(), self.rasa, lambda address: TeamsReplies(address, self.tokens, self.http))
+
     def hand_over(self, on_new_message: OnNewMessage, text: str, sender: str, activity: Dict[str, Any]) -> None:
         """Give the message to Rasa in the background: the activity is acknowledged before the reply."""
-        output = TeamsReplies(activity, self.tokens, self.http)
-        metadata = {"conversation_id": activity["conversation"]["id"], "service_url": activity["serviceUrl"]}
-        message = UserMessage(text, output, sender, input_channel=self.name(), metadata=metadata)
+        address = address_of(activity)
+        output = TeamsReplies(address, self.tokens, self.http)
+        message = UserMessage(text, output, sender, input_channel=self.name(), metadata=address)
         self.turns.start(on_new_message(message))

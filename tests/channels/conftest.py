@@ -49,7 +49,8 @@ def channels_stack(tmp_path_factory, slack, microsoft):
     if not model.exists():
         pytest.fail(f"No trained model at {model}: run `make train` first (make test does).")
     work = tmp_path_factory.mktemp("channels")
-    with isolated_stack(model, work, settings=staff_channel_settings(slack, microsoft)) as running:
+    settings = {**staff_channel_settings(slack, microsoft), "HELP_DESK_HOURS": "always"}  # hand-offs at any hour
+    with isolated_stack(model, work, settings=settings) as running:
         yield running
 
 
@@ -76,15 +77,17 @@ class SlackWorkspace:
         return post(self.url, raw, {"Content-Type": "application/json", **signed, **(headers or {})})
 
     def message(self, text: str, user: str, channel: str = "D0STAFF", channel_type: str = "im",
-                ts: Optional[str] = None) -> Dict:
-        """An Events API callback: a direct message, or a mention in a channel."""
+                ts: Optional[str] = None, thread_ts: Optional[str] = None) -> Dict:
+        """An Events API callback: a direct message, or a mention in a channel (in a thread if `thread_ts`)."""
         ts = ts or f"{time.time():.6f}"
         event_type = "message" if channel_type == "im" else "app_mention"
         text = text if channel_type == "im" else f"<@UBOT> {text}"
+        event = {"type": event_type, "user": user, "text": text, "channel": channel,
+                 "channel_type": channel_type, "ts": ts, "event_ts": ts}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
         return {"type": "event_callback", "team_id": "T0AVERA", "event_id": f"Ev{uuid.uuid4().hex[:10]}",
-                "authorizations": [{"user_id": "UBOT"}],
-                "event": {"type": event_type, "user": user, "text": text, "channel": channel,
-                          "channel_type": channel_type, "ts": ts, "event_ts": ts}}
+                "authorizations": [{"user_id": "UBOT"}], "event": event}
 
     def click(self, user: str, value: str, channel: str, thread_ts: Optional[str]) -> Tuple[int, bytes]:
         """A click on a button the bot posted (a block_actions interactive payload)."""

@@ -26,7 +26,6 @@ def stack(tmp_path_factory):
         yield running
 
 
-DEMO_AGENT = {"username": "demo.agent", "password": "DemoAgent-2024!"}  # bot/backend/demo_data.yml
 HANDOFF_UNCLAIMED_SECONDS = 4
 
 

@@ -9,52 +9,11 @@ import asyncio
 import json
 import re
 import sqlite3
-import time
-from typing import Callable, Dict, List
-
-import requests
+from typing import Dict, List
 
 from bench.handoff import Member
-from tests.e2e.conftest import DEMO_AGENT, Chat
-
-WAIT_SECONDS = 60
-
-
-class Agent:
-    """A signed-in agent, through the console's API (cookie session + CSRF header)."""
-
-    def __init__(self, stack):
-        self.api = stack.backend_url + "/api/v1"
-        self.http = requests.Session()
-        reply = self.http.post(self.api + "/agent/sign-in", json=DEMO_AGENT, timeout=30)
-        assert reply.status_code == 200, reply.text
-        self.http.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
-
-    def detail(self, escalation_id: int) -> Dict:
-        reply = self.http.get(self.api + f"/escalations/{escalation_id}", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def find(self, reference: str) -> Dict:
-        for status in ("queued", "claimed", "resolved"):
-            for row in self.http.get(self.api + f"/escalations?status={status}", timeout=30).json()["escalations"]:
-                if row["reference"] == reference:
-                    return self.detail(row["id"])
-        raise AssertionError(f"{reference} is not in the queue")
-
-    def post(self, escalation_id: int, action: str, body=None) -> requests.Response:
-        return self.http.post(self.api + f"/escalations/{escalation_id}/{action}", json=body or {}, timeout=30)
-
-
-def wait_for(check: Callable[[], object], what: str):
-    """Poll until `check` gives something truthy: delivery is asynchronous (relay, SSE, timers)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
+from tests.agents import Agent, wait_for
+from tests.e2e.conftest import Chat
 
 
 def tracker_events(stack, sender: str) -> List[Dict]:
@@ -62,10 +21,6 @@ def tracker_events(stack, sender: str) -> List[Dict]:
     with sqlite3.connect(stack.tracker_db) as db:
         rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
     return [json.loads(data) for (data,) in rows]
-
-
-def member_messages(agent: Agent, escalation_id: int) -> List[str]:
-    return [m["text"] for m in agent.detail(escalation_id)["messages"] if m["sender"] == "user"]
 
 
 def hand_off(chat: Chat, question: str = "can I talk to a real person") -> str:
@@ -88,7 +43,7 @@ def test_messages_while_paused_are_stored_relayed_and_survive_a_backend_restart(
     assert escalation["transcript"][0] == {"sender": "user", "text": "I never got my MyChart access code"}
 
     assert chat.say("my password is Sunny-Day-42") == "", "the bot stays quiet while paused"
-    stored = wait_for(lambda: member_messages(agent, escalation["id"]), "the paused message at the backend")
+    stored = wait_for(lambda: agent.member_messages(escalation["id"]), "the paused message at the backend")
     assert stored == ["my password is [removed password]"]
     assert any(e["event"] == "user" and e["text"] == "my password is [removed password]"
                for e in tracker_events(handoff_stack, chat.sender))
@@ -99,7 +54,7 @@ def test_messages_while_paused_are_stored_relayed_and_survive_a_backend_restart(
     backend.start()
     backend.wait_healthy(timeout=60)
     agent = Agent(handoff_stack)
-    messages = wait_for(lambda: member_messages(agent, escalation["id"])[1:],
+    messages = wait_for(lambda: agent.member_messages(escalation["id"])[1:],
                         "the message sent while the backend was down")
     assert messages == ["hello? is anyone there"]
     assert any(e["event"] == "user" and e["text"] == "hello? is anyone there"

@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_AGENT
+from tests.agents import DEMO_AGENT
 from tests.e2e.web import REPLY_TIMEOUT_MS, BrowserPage
 
 
