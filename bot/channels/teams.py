@@ -16,7 +16,8 @@ clicks and knows only the multi-tenant token endpoint. This channel:
   and gets its own tokens from that tenant; without one, it is multi-tenant;
 - acknowledges the activity at once and replies, when ready, to the
   activity's `serviceUrl`, with a client-credentials token cached until
-  shortly before it expires;
+  shortly before it expires (or the connector refuses it: then a new one,
+  and the reply is posted once more);
 - sends a message the backend appends through Rasa's HTTP API (an agent's
   reply, the hand-back) to the conversation the member last wrote in
   (bot/channels/latest_address.py);
@@ -145,7 +146,8 @@ class HttpSession:
 
 
 class ConnectorTokens:
-    """Client-credentials tokens for calling the Bot Connector, cached until shortly before expiry."""
+    """Client-credentials tokens for calling the Bot Connector, cached until shortly before expiry,
+    or until the connector refuses one (a token revoked or rotated early)."""
 
     def __init__(self, token_url: str, app_id: str, app_password: str, http: HttpSession) -> None:
         self.token_url = token_url
@@ -156,9 +158,10 @@ class ConnectorTokens:
         self._renew_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def get(self) -> str:
+    async def get(self, refused: Optional[str] = None) -> str:
+        """The cached token, or a new one when it is due or is the one the connector just `refused`."""
         async with self._lock:
-            if self._token is None or time.monotonic() >= self._renew_at:
+            if self._token is None or time.monotonic() >= self._renew_at or self._token == refused:
                 await self._fetch()
             return self._token
 
@@ -193,13 +196,20 @@ class TeamsReplies(OutputChannel):
         self.http = http
 
     async def post(self, **content: Any) -> None:
+        """Post with the cached token; if the connector refuses it (401), once more with a new one."""
         address = self.address
         url = (f"{address['service_url'].rstrip('/')}/v3/conversations/"
                f"{quote(address['conversation']['id'], safe='')}/activities/{quote(address['reply_to_id'], safe='')}")
         reply = {"type": "message", "from": address["bot"], "recipient": address["user"],
                  "conversation": address["conversation"], "replyToId": address["reply_to_id"], **content}
-        headers = {"Authorization": f"Bearer {await self.tokens.get()}"}
-        async with self.http.session().post(url, json=reply, headers=headers) as answer:
+        token = await self.tokens.get()
+        async with self.http.session().post(url, json=reply, headers={"Authorization": f"Bearer {token}"}) as answer:
+            if answer.status != HTTPStatus.UNAUTHORIZED:
+                answer.raise_for_status()
+                return
+        logger.info("The Bot Connector refused its token; fetching a new one.")
+        token = await self.tokens.get(refused=token)
+        async with self.http.session().post(url, json=reply, headers={"Authorization": f"Bearer {token}"}) as answer:
             answer.raise_for_status()
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:

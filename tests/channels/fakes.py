@@ -170,6 +170,11 @@ class FakeMicrosoft:
             return json_reply(200, {"id": uuid.uuid4().hex})
         return json_reply(404, {"error": "not found"})
 
+    def revoke_tokens(self) -> None:
+        """The connector refuses every token issued so far, as when Microsoft revokes them early."""
+        with self._lock:
+            self.issued_tokens.clear()
+
     def token(self, **overrides) -> str:
         """A Bot Framework token for an activity, signed with this issuer's key unless overridden."""
         now = int(time.time())

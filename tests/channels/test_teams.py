@@ -155,6 +155,21 @@ def test_the_connector_token_is_fetched_once_and_reused(teams, microsoft):
     assert microsoft.token_requests == 1
 
 
+def test_a_token_the_connector_refuses_is_renewed_once_and_the_replies_still_arrive(teams, microsoft):
+    warm_up = f"a:{uuid.uuid4().hex}"
+    teams.send(microsoft.activity("thanks!", conversation=warm_up))
+    microsoft.wait_for_replies(1, in_conversation(warm_up))  # a token is cached now
+    fetched = microsoft.token_requests
+    microsoft.revoke_tokens()
+    conversations = [f"a:{uuid.uuid4().hex}" for _ in range(3)]
+    for conversation in conversations:
+        teams.send(microsoft.activity(ROLES_QUESTION, conversation=conversation))
+    for conversation in conversations:
+        [reply] = microsoft.wait_for_replies(1, in_conversation(conversation))
+        assert "Clinical Staff" in reply["activity"]["attachments"][0]["content"]["text"]
+    assert microsoft.token_requests == fetched + 1
+
+
 @pytest.fixture
 def single_tenant_rasa(channels_stack, slack, microsoft, tmp_path):
     """A second Rasa server, single-tenant, whose issuer is not reachable yet (nothing listens on its port)."""
