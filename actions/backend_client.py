@@ -23,7 +23,16 @@ class BackendUnavailable(Exception):
 
 
 class RateLimited(Exception):
-    """The backend refused: too many attempts (429)."""
+    """The backend refused: too many attempts (429); `retry_after` is its Retry-After in seconds, if given."""
+
+    def __init__(self, retry_after: Optional[int] = None):
+        super().__init__("backend answered 429")
+        self.retry_after = retry_after
+
+
+def seconds_in(retry_after: Optional[str]) -> Optional[int]:
+    """A Retry-After header's delay in seconds (the backend sends no HTTP dates)."""
+    return int(retry_after) if retry_after and retry_after.strip().isdigit() else None
 
 
 class Rejected(Exception):
@@ -68,13 +77,14 @@ async def _call(
             method, url, json=json, params=params, headers=headers
         ) as response:
             status = response.status
+            retry_after = response.headers.get("Retry-After")
             raw = await response.read()
         body = json_module.loads(raw) if raw.strip() else {}
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         logger.warning("Backend call %s %s failed: %s", method, path.split("?")[0], type(error).__name__)
         raise BackendUnavailable() from error
     if status == 429:
-        raise RateLimited()
+        raise RateLimited(seconds_in(retry_after))
     if status >= 500:
         logger.warning("Backend call %s %s answered %s", method, path.split("/")[1], status)
         raise BackendUnavailable()

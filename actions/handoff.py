@@ -36,6 +36,7 @@ FLOW_FAILURES = {
     "too_many_attempts": "verification_failed",
     "backend_unavailable": "backend_unavailable",
     "site_request_unavailable": "backend_unavailable",
+    "site_request_rate_limited": "rate_limited",
     "site_request_status_unavailable": "backend_unavailable",
 }
 TRANSCRIPT_TURNS = 40

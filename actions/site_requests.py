@@ -5,6 +5,7 @@ facility is checked against existing sites first, because a facility that
 already has a site must not request another. One idempotency key per form
 means a repeated or retried submit never opens two requests.
 """
+import math
 import re
 import uuid
 from typing import Any, Dict, List, Optional, Text
@@ -242,6 +243,17 @@ def site_request_body(tracker: Tracker) -> Dict[str, Any]:
     }
 
 
+def when_to_retry(seconds: Optional[int]) -> str:
+    """When the backend will take a site request again, from its Retry-After, in words."""
+    if seconds is None:
+        return "Please try again later."
+    if seconds < 3600:
+        minutes = max(1, math.ceil(seconds / 60))
+        return f"Please try again in about {minutes} minute{'s' if minutes > 1 else ''}."
+    hours = math.ceil(seconds / 3600)
+    return f"Please try again in about {hours} hour{'s' if hours > 1 else ''}."
+
+
 class SubmitSiteRequest(Action):
     """Submits the completed form; on a backend outage keeps the answers for a retry."""
 
@@ -259,8 +271,11 @@ class SubmitSiteRequest(Action):
                 site_request_body(tracker), tracker.get_slot("site_request_idempotency_key"),
                 backend_client.client_address_of(tracker.events),
             )
-        except (backend_client.BackendUnavailable, backend_client.RateLimited):
+        except backend_client.BackendUnavailable:
             say(dispatcher, "site_request_unavailable")
+            return [SlotSet("site_request_confirmed", None)]
+        except backend_client.RateLimited as limited:
+            say(dispatcher, "site_request_rate_limited", when=when_to_retry(limited.retry_after))
             return [SlotSet("site_request_confirmed", None)]
         except backend_client.Rejected as rejected:
             if rejected.status == 409:

@@ -210,6 +210,8 @@ async def test_site_requests_are_limited_per_recipient_address(api):
     api.client_address = api.new_client_address()
     refused = await api.site_request(requester_email=victim)
     assert refused.status == 429 and refused.body["error"]["code"] == "too_many_requests"
+    # The oldest of the day's requests leaves the 24-hour window first: that is when to try again.
+    assert 24 * 3600 - 120 < int(refused.headers["Retry-After"]) <= 24 * 3600
     assert len(await api.outbox(victim)) == 2 * REQUESTS_PER_RECIPIENT.max_hits  # confirmation + agreement each
 
 

@@ -199,6 +199,27 @@ def test_site_request_with_the_agreement_uploaded(stack, chat, backend):
     assert status == 200 and body["status"] == "awaiting_email_confirmation"
 
 
+def test_too_many_site_requests_says_so_and_when_to_try_again(stack, chat, backend):
+    """The backend allows three requests a day for one requester address; the fourth gets a 429."""
+    uid = uuid.uuid4().hex[:6]
+    email = f"morgan.{uid}@example.org"
+    for number in range(3):
+        body = {"facility": {"name": f"Earlier Clinic {uid} {number}", "address": "1 Main St, Sioux Falls, SD 57104"},
+                "agreement_attachment_id": None, "terms_accepted": True, "requested_by": "Morgan Reyes",
+                "requester_email": email,
+                "administrators": [{"name": "Morgan Reyes", "role": "Biller", "email": email}]}
+        status, _ = backend_call(stack, "POST", "/site-requests", body, token_name="BACKEND_ACTIONS_TOKEN",
+                                 headers={"Idempotency-Key": f"earlier-{uid}-{number}",
+                                          "X-Client-Address": f"198.51.100.{number + 1}"})
+        assert status == 201
+    reply = open_site_request(chat, f"Prairie Family Clinic {uid}", email)
+    assert "Too many site requests" in reply and "SR-" not in reply
+    assert "try again in about 24 hours" in reply  # the earliest of the three leaves the day's window then
+    assert "AveraSystemLink.org" in reply and "no phone number for Avera System Link" in reply
+    assert not re.search(r"\d{3}-\d{3}-\d{4}", reply), "no number the documents do not give for System Link"
+    assert "Talk to a person" in reply
+
+
 def test_site_request_for_a_facility_that_has_a_site(chat):
     chat.say("start a system link site request for us")
     reply = chat.say("Avera Demo Clinic")

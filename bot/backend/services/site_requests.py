@@ -26,7 +26,7 @@ from bot.backend.errors import ApiError, FieldErrors
 from bot.backend.models import Attachment, SiteRequest, utc_text, utcnow
 from bot.backend.security import keyed_hash, new_token
 from bot.backend.services import audit, outbox
-from bot.backend.services.rate_limits import Limit, take
+from bot.backend.services.rate_limits import Limit, seconds_until_free, take
 from bot.backend.services.sites import add_site, site_exists
 from bot.backend.settings import Settings
 from bot.backend.validation import Form, normalize_name
@@ -138,8 +138,10 @@ async def create(session: AsyncSession, settings: Settings, new: NewSiteRequest,
         return {"reference": earlier.reference, "status": new.initial_status}
     for limit, key in ((REQUESTS_PER_CLIENT, client), (REQUESTS_PER_RECIPIENT, new.requester_email)):
         if not await take(session, settings.secret_key, limit, key):
-            raise ApiError(429, "Too many site requests from this network or for this e-mail address today. "
-                                "Try again tomorrow.", code="too_many_requests")
+            wait = await seconds_until_free(session, settings.secret_key, limit, key)
+            raise ApiError(429, "Too many site requests from this network or for this e-mail address in a day. "
+                                "Retry-After says when to try again.", code="too_many_requests",
+                           headers={"Retry-After": str(wait)})
     if await site_exists(session, new.facility_name):
         raise ApiError(409, "This facility already has an Avera System Link site; "
                             "its site administrator can create user accounts.", code="site_exists")
