@@ -98,6 +98,17 @@ def test_frustration_after_an_answer_is_the_reason_the_agent_sees(handoff_stack)
     assert re.search(r"lock", chat.say("how long does a lockout last?"), re.I)
 
 
+def test_two_messages_not_understood_offer_topics_and_a_person(handoff_stack):
+    chat = Chat(handoff_stack)
+    first = chat.say("zorp blarg fizzwop")
+    assert "Shall I connect you?" not in first
+    offer = chat.say("quibble snark vorpal")
+    assert "MyChart sign-up" in offer and "Shall I connect you?" in offer and "855-667-9704" in offer, offer
+    started = chat.say("yes")
+    reference = re.search(r"reference is (HD-[A-Z0-9]+)", started).group(1)
+    assert Agent(handoff_stack).find(reference)["reason"] == "not_understood_twice"
+
+
 def test_no_thanks_keeps_the_bot(handoff_stack):
     chat = Chat(handoff_stack)
     chat.say("agent please")
