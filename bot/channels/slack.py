@@ -94,6 +94,15 @@ class StaffSlackBot(SlackBot):
         kwargs.pop("as_user", None)  # legacy argument that Slack's bot tokens do not take
         await super()._post_message(channel, **kwargs)
 
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """A help-desk agent's reply (`agent_name`, bot/backend/rasa_client.py) is posted as the agent
+        typed it: in one message, with `&`, `<` and `>` escaped so Slack neither pings
+        (`<!channel>`) nor links anything; the bot's own texts keep Slack's formatting."""
+        if not kwargs.get("agent_name"):
+            return await super().send_text_message(recipient_id, text, **kwargs)
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        await self._post_message(channel=self.slack_channel or recipient_id, text=escaped)
+
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
         buttons = staff_buttons(buttons)

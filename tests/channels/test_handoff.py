@@ -49,6 +49,10 @@ def test_a_slack_member_in_a_channel_thread_reaches_an_agent_and_comes_back(work
     assert reply.status_code == 201, reply.text
     delivered = slack.wait_for_posts(3, in_thread)[2]
     assert delivered["text"] == f"{AGENT_NAME}: {AGENT_REPLY}"
+    # Typed by a person: one message, as typed, pinging nobody (Slack escapes are &amp; &lt; &gt;).
+    assert agent.post(escalation["id"], "reply", {"text": "Steps: <!channel> & <b>\n\nthen sign in"}).status_code == 201
+    typed = slack.wait_for_posts(4, in_thread)[3]
+    assert typed["text"] == f"{AGENT_NAME}: Steps: &lt;!channel&gt; &amp; &lt;b&gt;\n\nthen sign in"
 
     workspace.send_event(workspace.message("Prairie Demo Family Practice, my password is Sunny-Day-42", user,
                                            channel=channel, channel_type="channel", thread_ts=thread))
@@ -56,12 +60,12 @@ def test_a_slack_member_in_a_channel_thread_reaches_an_agent_and_comes_back(work
     assert heard == ["Prairie Demo Family Practice, my password is [removed password]"]
 
     assert agent.post(escalation["id"], "resolve", {"note": "site exists"}).status_code == 200
-    back = slack.wait_for_posts(4, in_thread)[3]
+    back = slack.wait_for_posts(5, in_thread)[4]
     assert BACK_WITH_ASSISTANT in back["text"]
-    assert len(slack.wait_for_posts(4, in_thread, timeout=0)) == 4, "the bot stayed quiet while the agent had it"
+    assert len(slack.wait_for_posts(5, in_thread, timeout=0)) == 5, "the bot stayed quiet while the agent had it"
     workspace.send_event(workspace.message("what user roles are there in System Link?", user, channel=channel,
                                            channel_type="channel", thread_ts=thread))
-    assert "Clinical Staff" in slack.wait_for_posts(5, in_thread)[4]["text"]
+    assert "Clinical Staff" in slack.wait_for_posts(6, in_thread)[5]["text"]
 
 
 def test_a_teams_member_reaches_an_agent_and_comes_back(channels_stack, microsoft):
