@@ -213,7 +213,8 @@ class TeamsReplies(OutputChannel):
             answer.raise_for_status()
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.post(text=text)
+        """A help-desk agent's reply (`agent_name`, bot/backend/rasa_client.py) is shown as typed, not as markdown."""
+        await self.post(text=text, **({"textFormat": "plain"} if kwargs.get("agent_name") else {}))
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:

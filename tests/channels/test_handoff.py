@@ -88,6 +88,7 @@ def test_a_teams_member_reaches_an_agent_and_comes_back(channels_stack, microsof
     assert reply.status_code == 201, reply.text
     delivered = microsoft.wait_for_replies(3, in_conversation(conversation))[2]
     assert delivered["activity"]["text"] == f"{AGENT_NAME}: {AGENT_REPLY}"
+    assert delivered["activity"]["textFormat"] == "plain"  # typed by a person: shown as typed, not as markdown
     assert delivered["activity"]["recipient"]["id"] == user
 
     teams.send(microsoft.activity("it is for Prairie Demo Family Practice", user=user, conversation=conversation))
