@@ -10,9 +10,16 @@ In the embedded default, SharedSQLiteEventBroker writes every event into the
 it (the scale profile uses RabbitMQ instead). Rasa's SQL broker opens SQLite with its
 defaults: a rollback journal synced on every commit, and a writer that fails at
 once while the backend writes. This subclass uses WAL (as the backend does) and
-waits for the other writer instead; nothing else changes.
+waits for the other writer instead. Waiting must not stall Rasa: Rasa publishes
+from its event loop, so one writer thread takes the events from a queue, in
+order, and commits what has gathered in one transaction (a burst of 50
+conversations is one commit, not 50 lock waits on the loop). Close drains it.
 """
 import asyncio
+import json
+import logging
+import queue
+import threading
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
@@ -20,14 +27,16 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
+_STOP = object()  # tells the writer thread to finish
 
 
 def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -38,6 +47,36 @@ class SharedSQLiteEventBroker(SQLEventBroker):
         self.engine = sa.create_engine(self.engine.url)
         sa.event.listen(self.engine, "connect", _tune_sqlite)
         self.sessionmaker.configure(bind=self.engine)
+        self._pending: "queue.Queue[Any]" = queue.Queue()
+        self._writer = threading.Thread(target=self._write_until_closed, name="event-broker-writer", daemon=True)
+        self._writer.start()
+
+    def publish(self, event: Dict[str, Any]) -> None:
+        self._pending.put(event)
+
+    def _write_until_closed(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            while not self._pending.empty():
+                batch.append(self._pending.get_nowait())
+            events = [event for event in batch if event is not _STOP]
+            if events:
+                self._write(events)
+            if len(events) < len(batch):
+                return
+
+    def _write(self, events: List[Dict[str, Any]]) -> None:
+        try:
+            with self.session_scope() as session:
+                session.add_all([self.SQLBrokerEvent(sender_id=event.get("sender_id"), data=json.dumps(event))
+                                 for event in events])
+                session.commit()
+        except Exception:  # the review feed misses these; the conversations are in the tracker store
+            log.exception("could not write %d events for the review feed", len(events))
+
+    async def close(self) -> None:
+        self._pending.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
 
 
 class FanOutEventBroker(EventBroker):
