@@ -1,4 +1,12 @@
-"""Rasa's Redis lock store with every change to a lock made atomically (endpoints.scale.yml).
+"""Conversation locks: Rasa's lock stores, waiting less and (Redis) changed atomically.
+
+Both profiles: a message that finds its conversation locked (the previous turn,
+or an agent's reply appended through Rasa's HTTP API during a hand-off) checks
+the lock again every RETRY_SECONDS instead of Rasa's one second, which
+otherwise adds up to a second to the reply. PromptInMemoryLockStore is
+the embedded default (endpoints.yml).
+
+AtomicRedisLockStore (endpoints.scale.yml):
 
 Rasa 3.6's RedisLockStore changes a conversation's ticket lock by reading it,
 changing it in the process and writing it back. Two replicas receiving
@@ -20,10 +28,21 @@ from typing import Any, AsyncGenerator, Optional
 
 import redis
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
+RETRY_SECONDS = 0.05
+
+
+class PromptInMemoryLockStore(InMemoryLockStore):
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None) -> None:
+        """Built by Rasa from the `lock_store` section; it has no settings."""
+        super().__init__()
+
+    def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
+             wait_time_in_seconds: float = RETRY_SECONDS) -> Any:
+        return super().lock(conversation_id, lock_lifetime, wait_time_in_seconds)
 
 
 # Rasa's TicketLock as JSON ({"conversation_id": ..., "tickets": ['{"number": n, "expires": t}', ...]},
@@ -76,7 +95,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
     @asynccontextmanager
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = 1) -> AsyncGenerator[TicketLock, None]:
+                   wait_time_in_seconds: float = RETRY_SECONDS) -> AsyncGenerator[TicketLock, None]:
         """Rasa's LockStore.lock, its Redis calls in a thread so the event loop serves others meanwhile."""
         ticket = await asyncio.to_thread(self.issue_ticket, conversation_id, lock_lifetime)
         try:

@@ -70,3 +70,31 @@ def test_rasas_redis_lock_store_lets_replicas_overlap_or_fail():
     """Why bot/lock_store.py exists: the same load on Rasa 3.6's RedisLockStore goes wrong."""
     state = contend(RedisLockStore, lifetime=1, turns_each=10)  # a lost ticket blocks its queue until it expires
     assert state["overlaps"] + state["errors"] + state["stuck"] > 0
+
+
+async def test_the_embedded_lock_store_serves_one_message_of_a_conversation_at_a_time_in_order(monkeypatch):
+    """endpoints.yml's lock store, as Rasa builds it: turns of a conversation never overlap."""
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "read-by-endpoints-yml")
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    from bot.lock_store import PromptInMemoryLockStore
+
+    store = LockStore.create(read_endpoint_config("endpoints.yml", "lock_store"))
+    assert isinstance(store, PromptInMemoryLockStore)
+    inside, served = [], []
+
+    async def turn(number: int) -> None:
+        async with store.lock("member-1"):
+            inside.append(number)
+            assert len(inside) == 1, "two turns of one conversation at once"
+            await asyncio.sleep(0.01)
+            served.append(number)
+            inside.remove(number)
+
+    tasks = []
+    for number in range(5):
+        tasks.append(asyncio.create_task(turn(number)))
+        await asyncio.sleep(0)  # arrive one after another
+    await asyncio.gather(*tasks)
+    assert served == [0, 1, 2, 3, 4]
