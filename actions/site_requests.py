@@ -3,7 +3,8 @@
 The form collects what the System Link request form asks for. The
 facility is checked against existing sites first, because a facility that
 already has a site must not request another. One idempotency key per form
-means a repeated or retried submit never opens two requests.
+means a repeated or retried submit never opens two requests; when the
+backend is down the form is reopened at its confirmation, answers kept.
 """
 import re
 import uuid
@@ -15,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client
-from actions.form_base import HelpfulFormValidation
+from actions.form_base import HelpfulFormValidation, reopen_at
 from actions.messages import say
 from actions.parsing import parse_full_name
 from bot.contact_formats import find_email
@@ -243,7 +244,7 @@ def site_request_body(tracker: Tracker) -> Dict[str, Any]:
 
 
 class SubmitSiteRequest(Action):
-    """Submits the completed form; on a backend outage keeps the answers for a retry."""
+    """Submits the completed form; on a backend outage reopens it at the confirmation, for a retry."""
 
     def name(self) -> Text:
         return "action_submit_site_request"
@@ -261,7 +262,7 @@ class SubmitSiteRequest(Action):
             )
         except (backend_client.BackendUnavailable, backend_client.RateLimited):
             say(dispatcher, "site_request_unavailable")
-            return [SlotSet("site_request_confirmed", None)]
+            return reopen_at("site_request_form", "site_request_confirmed")
         except backend_client.Rejected as rejected:
             if rejected.status == 409:
                 say(dispatcher, "facility_has_site", facility_name=tracker.get_slot("facility_name"))

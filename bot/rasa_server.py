@@ -11,6 +11,9 @@ For `run` only, and only on the Rasa version it was written for:
 - Two speed-ups replace Rasa internals that have no extension point (the
   graph runner and the action-response validator) with code that gives the
   same result (tests/unit/test_rasa_server.py compares them with Rasa's).
+- When no action server answers, the member hears it could not be done right
+  now and the number to call, as nginx answers in the scale profile; Rasa
+  would log the error and reply nothing (tests/e2e/test_faults_mid_form.py).
 The classifier and rule-search speed-ups are components named in
 config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
 command uses them. Any other command is passed to Rasa unchanged.
@@ -20,6 +23,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import aiohttp
 import jsonschema
 from dotenv import load_dotenv
 import rasa
@@ -28,6 +32,10 @@ from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import BotUttered, Event
+from rasa.shared.exceptions import RasaException
+
+from bot.unavailable import action_unavailable_text
 
 RASA_VERSION = "3.6.21"
 DEFAULT_HOST = "127.0.0.1"
@@ -113,15 +121,33 @@ class SequentialGraphRunner(DaskGraphRunner):
         return {target: outputs[target][1] for target in run_targets}
 
 
+_remote_action_run = RemoteAction.run
+
+
+async def run_remote_action(action: RemoteAction, *args: Any) -> List[Event]:
+    """RemoteAction.run; when the action server cannot be reached, the reply nginx gives in the scale profile.
+
+    A form whose validation gets this reply keeps its answers and asks again
+    on the member's next message, once the action server is back.
+    """
+    try:
+        return await _remote_action_run(action, *args)
+    except RasaException as error:
+        if not isinstance(error.__context__, aiohttp.ClientConnectionError):
+            raise
+        return [BotUttered(text=action_unavailable_text())]
+
+
 # (where, name, replacement): what apply() installs.
-SPEED_UPS = [
+REPLACEMENTS = [
     (RemoteAction, "_validate_action_result", validate_action_result),
     (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
+    (RemoteAction, "run", run_remote_action),
 ]
 
 
 def apply() -> None:
-    for owner, name, replacement in SPEED_UPS:
+    for owner, name, replacement in REPLACEMENTS:
         setattr(owner, name, replacement)
 
 
