@@ -11,9 +11,11 @@ For `run` only, and only on the Rasa version it was written for:
 - Two speed-ups replace Rasa internals that have no extension point (the
   graph runner and the action-response validator) with code that gives the
   same result (tests/unit/test_rasa_server.py compares them with Rasa's).
-- When no action server answers, the member hears it could not be done right
-  now and the number to call, as nginx answers in the scale profile; Rasa
-  would log the error and reply nothing (tests/e2e/test_faults_mid_form.py).
+- When no action server answers (directly, or a load balancer in front says
+  502-504), the member hears it could not be done right now and the number
+  to call, and a form keeps asking the question it asked; Rasa would log the
+  error and reply nothing, and a form would keep the unchecked answer and
+  move on (tests/e2e/test_faults_mid_form.py, bench/faults.py).
 The classifier and rule-search speed-ups are components named in
 config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
 command uses them. Any other command is passed to Rasa unchanged.
@@ -31,8 +33,10 @@ import rasa.core.processor
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.utils.endpoints import ClientResponseError
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import BotUttered, Event
+from rasa.shared.core.constants import REQUESTED_SLOT
+from rasa.shared.core.events import BotUttered, Event, SlotSet
 from rasa.shared.exceptions import RasaException
 
 from bot.unavailable import action_unavailable_text
@@ -122,20 +126,33 @@ class SequentialGraphRunner(DaskGraphRunner):
 
 
 _remote_action_run = RemoteAction.run
+GATEWAY_ERRORS = (502, 503, 504)  # a load balancer with no action server to send the call to
 
 
-async def run_remote_action(action: RemoteAction, *args: Any) -> List[Event]:
-    """RemoteAction.run; when the action server cannot be reached, the reply nginx gives in the scale profile.
+def action_server_unreachable(error: RasaException) -> bool:
+    cause = error.__context__
+    return isinstance(cause, aiohttp.ClientConnectionError) or (
+        isinstance(cause, ClientResponseError) and cause.status in GATEWAY_ERRORS)
 
-    A form whose validation gets this reply keeps its answers and asks again
-    on the member's next message, once the action server is back.
+
+async def run_remote_action(action: RemoteAction, output_channel: Any, nlg: Any, tracker: Any,
+                            domain: Any) -> List[Event]:
+    """RemoteAction.run; when no action server answers, tell the member, and keep a form where it was.
+
+    A form's validation that could not run leaves the slot Rasa filled from the
+    message unchecked: it is emptied and asked for again (Rasa would move on to
+    the form's next empty slot in domain.yml, not the one the actions ask next).
     """
     try:
-        return await _remote_action_run(action, *args)
+        return await _remote_action_run(action, output_channel, nlg, tracker, domain)
     except RasaException as error:
-        if not isinstance(error.__context__, aiohttp.ClientConnectionError):
+        if not action_server_unreachable(error):
             raise
-        return [BotUttered(text=action_unavailable_text())]
+    events: List[Event] = [BotUttered(text=action_unavailable_text())]
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    if action.name().startswith("validate_") and requested:
+        events += [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+    return events
 
 
 # (where, name, replacement): what apply() installs.

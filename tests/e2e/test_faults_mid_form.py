@@ -106,7 +106,8 @@ def test_action_server_killed_mid_form_then_the_form_resumes(stack, chat, new_pa
     assert NOT_RIGHT_NOW.search(reply) and MYCHART_PHONE in reply, reply
 
     start_again(action_server)
-    reply = chat.say(patient["email"])
+    reply = chat.say(patient["email"])  # asked again: it could not be checked
     assert CONFIRMATION.search(reply) and patient["email"] in reply, reply
+    assert not re.search(r"yes or no", reply, re.I), reply  # the e-mail was not taken for the next answer
     assert SENT.search(chat.say("yes"))
     assert len(outbox(backend, patient["email"])) == 1
