@@ -14,7 +14,7 @@ class ReissueAccessCode(IdentityRequestAction):
     send = staticmethod(backend_client.reissue_access_code)
     done_message = "access_code_reissued"
     phone_contact_message = "access_code_no_text_message"
-    retry_intent = "request_access_code"
+    form = "access_code_reissue_form"
 
     def name(self) -> Text:
         return "action_reissue_access_code"

@@ -9,13 +9,15 @@ skip questions that the answers so far make unnecessary.
 "Never mind" ends the form with nothing sent, and an emergency ends it
 after telling the user to call 911; both only when the message is not a
 valid answer, so an e-mail address misread as "stop" is still an answer.
+When a form's submit fails because the backend is down, `reopen_at` puts the
+member back at the form's last question with every other answer kept.
 """
 import re
 from abc import abstractmethod
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -35,6 +37,15 @@ _QUESTION_START = re.compile(
     r"^(why|what|how|when|where|who|which|can|could|do|does|is|are|will|would|should)\b", re.I
 )
 SIDE_QUESTION_MIN_CONFIDENCE = 0.3
+
+
+def reopen_at(form: Text, slot: Text) -> List[EventType]:
+    """Events that reopen `form` at `slot`, keeping the other answers (after a submit that could not be made).
+
+    Rasa runs the form again at once, so it asks `slot` again; the member's next
+    yes ("try again") completes the form and its rule runs the submit again.
+    """
+    return [SlotSet(slot, None), ActiveLoop(form), SlotSet(REQUESTED_SLOT, slot)]
 
 
 class HelpfulFormValidation(FormValidationAction):

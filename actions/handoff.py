@@ -35,6 +35,7 @@ IDENTITY_SLOTS = {"full_name", "date_of_birth", "contact_on_file", "identity_con
 FLOW_FAILURES = {
     "too_many_attempts": "verification_failed",
     "backend_unavailable": "backend_unavailable",
+    "request_not_sent_answers_kept": "backend_unavailable",
     "site_request_unavailable": "backend_unavailable",
     "site_request_rate_limited": "rate_limited",
     "site_request_status_unavailable": "backend_unavailable",

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client
-from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation
+from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation, reopen_at
 from actions.messages import say
 from actions.parsing import parse_date_of_birth, parse_full_name
 from bot.contact_formats import find_email, find_us_phone
@@ -112,7 +112,7 @@ class IdentityRequestAction(Action, ABC):
     done_message: Text
     # Said after done_message when the contact given was a phone number: SMS is not configured.
     phone_contact_message: Optional[Text] = None
-    retry_intent: Text  # starts the same form again, with the answers kept
+    form: Text  # the form that collects the identity: reopened at its confirmation when the backend is down
 
     @abstractmethod
     def name(self) -> Text:
@@ -133,11 +133,9 @@ class IdentityRequestAction(Action, ABC):
             say(dispatcher, "backend_unavailable", support_phone=MYCHART_PHONE)
             return clear
         except backend_client.BackendUnavailable:
-            # Keep the answers so "Try again" only asks for the confirmation.
-            say(dispatcher, "backend_unavailable", support_phone=MYCHART_PHONE,
-                buttons=[{"title": "Try again", "payload": f"/{self.retry_intent}"},
-                         {"title": "Talk to a person", "payload": "/request_human"}])
-            return [SlotSet("identity_confirmed", None)]
+            # Nothing to type again: the form asks for the confirmation again, and a yes retries.
+            say(dispatcher, "request_not_sent_answers_kept", support_phone=MYCHART_PHONE)
+            return reopen_at(self.form, "identity_confirmed")
         say(
             dispatcher,
             self.done_message,

@@ -22,7 +22,7 @@ class ValidateUsernameReminderForm(IdentityFormValidation):
 class SendPasswordReset(IdentityRequestAction):
     send = staticmethod(backend_client.send_password_reset)
     done_message = "password_reset_sent"
-    retry_intent = "request_password_reset"
+    form = "password_reset_form"
 
     def name(self) -> Text:
         return "action_send_password_reset"
@@ -31,7 +31,7 @@ class SendPasswordReset(IdentityRequestAction):
 class SendUsernameReminder(IdentityRequestAction):
     send = staticmethod(backend_client.send_username_reminder)
     done_message = "username_reminder_sent"
-    retry_intent = "request_username_reminder"
+    form = "username_reminder_form"
 
     def name(self) -> Text:
         return "action_send_username_reminder"

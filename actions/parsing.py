@@ -25,7 +25,7 @@ _NUMERIC_US = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MONTH_FIRST = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)? (?:of )?([a-z]+)\.?,? (\d{4})$")
-_YES = re.compile(r"^(y|ya|yes|yeah|yep|yup|sure|ok|okay|correct|right|i do|i agree|agree|accept|i accept|go ahead|please do|do it|send it|submit|absolutely|definitely)\b", re.I)
+_YES = re.compile(r"^(y|ya|yes|yeah|yep|yup|sure|ok|okay|correct|right|i do|i agree|agree|accept|i accept|go ahead|please do|do it|send it|submit|absolutely|definitely|try again|retry)\b", re.I)
 _NO = re.compile(r"^(n|no|nope|nah|not really|don'?t|do not|i don'?t|i do not|negative|never)\b", re.I)
 _MAX_AGE_YEARS = 125
 

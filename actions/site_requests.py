@@ -3,7 +3,8 @@
 The form collects what the System Link request form asks for. The
 facility is checked against existing sites first, because a facility that
 already has a site must not request another. One idempotency key per form
-means a repeated or retried submit never opens two requests.
+means a repeated or retried submit never opens two requests; when the
+backend is down the form is reopened at its confirmation, answers kept.
 """
 import math
 import re
@@ -16,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client
-from actions.form_base import HelpfulFormValidation
+from actions.form_base import HelpfulFormValidation, reopen_at
 from actions.messages import say
 from actions.parsing import parse_full_name
 from bot.contact_formats import find_email
@@ -255,7 +256,7 @@ def when_to_retry(seconds: Optional[int]) -> str:
 
 
 class SubmitSiteRequest(Action):
-    """Submits the completed form; on a backend outage keeps the answers for a retry."""
+    """Submits the completed form; on a backend outage reopens it at the confirmation, for a retry."""
 
     def name(self) -> Text:
         return "action_submit_site_request"
@@ -273,7 +274,7 @@ class SubmitSiteRequest(Action):
             )
         except backend_client.BackendUnavailable:
             say(dispatcher, "site_request_unavailable")
-            return [SlotSet("site_request_confirmed", None)]
+            return reopen_at("site_request_form", "site_request_confirmed")
         except backend_client.RateLimited as limited:
             say(dispatcher, "site_request_rate_limited", when=when_to_retry(limited.retry_after))
             return [SlotSet("site_request_confirmed", None)]

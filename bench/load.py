@@ -27,7 +27,7 @@ from typing import Dict, List, Tuple
 import aiohttp
 import psycopg2
 
-from bench.turns import CONVERSATIONS, LevelResult, ensure_project_model, peak_mb, say
+from bench.turns import CONVERSATIONS, LevelResult, ensure_project_model, member_address, peak_mb, say
 from bot.scale import POSTGRES_ADMIN, ScaleStack, forget, scale_stack
 
 
@@ -50,10 +50,11 @@ async def run_load(stack: ScaleStack, conversations: int, turns: int, seed: int,
     async with aiohttp.ClientSession(connector=connector,
                                      timeout=aiohttp.ClientTimeout(total=request_timeout)) as session:
         async def member(sender: str, messages: List[str]) -> None:
+            client_address = member_address()
             for message in messages:
                 started = time.perf_counter()
                 try:
-                    replies = await say(session, url, sender, message)
+                    replies = await say(session, url, sender, message, client_address)
                     if not any(r.get("text") for r in replies):
                         raise RuntimeError("no reply")
                 except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError):

@@ -144,6 +144,11 @@ class Budget:
         return True
 
 
+def member_address() -> str:
+    """A client address of its own for one conversation: the backend limits identity checks per address."""
+    return f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
 async def say(session: aiohttp.ClientSession, url: str, sender: str, message: str,
               client_address: str) -> List[Dict]:
     """One turn; the client address is forwarded as by a proxy (the stack trusts 127.0.0.1 as one)."""
@@ -163,8 +168,7 @@ async def worker(session, url: str, budget: Budget, pick, result: LevelResult, r
     while True:
         label, messages = pick()
         sender = f"bench-{run_id}-{uuid.uuid4().hex[:12]}"
-        # Each conversation is a member of its own: the backend limits identity checks per address.
-        client_address = f"198.18.{random.randint(0, 255)}.{random.randint(1, 254)}"
+        client_address = member_address()
         if transcript is not None:
             transcript.append(f"--- {label} ({sender})")
         for message in messages:
@@ -213,12 +217,13 @@ async def long_conversation(rasa_url: str, length: int, request_timeout: float) 
     """One conversation of `length` FAQ turns (no forms), one after the other: each turn's latency in ms."""
     messages = [m for _, label, ms in CONVERSATIONS if "form" not in label for m in ms]
     latencies = []
-    sender = f"bench-long-{uuid.uuid4().hex[:12]}"
+    sender, client_address = f"bench-long-{uuid.uuid4().hex[:12]}", member_address()
     timeout = aiohttp.ClientTimeout(total=request_timeout)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for turn in range(length):
             started = time.perf_counter()
-            await say(session, f"{rasa_url}/webhooks/rest/webhook", sender, messages[turn % len(messages)])
+            await say(session, f"{rasa_url}/webhooks/rest/webhook", sender, messages[turn % len(messages)],
+                      client_address)
             latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 

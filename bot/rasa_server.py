@@ -11,6 +11,11 @@ For `run` only, and only on the Rasa version it was written for:
 - Two speed-ups replace Rasa internals that have no extension point (the
   graph runner and the action-response validator) with code that gives the
   same result (tests/unit/test_rasa_server.py compares them with Rasa's).
+- When no action server answers (directly, or a load balancer in front says
+  502-504), the member hears it could not be done right now and the number
+  to call, and a form keeps asking the question it asked; Rasa would log the
+  error and reply nothing, and a form would keep the unchecked answer and
+  move on (tests/e2e/test_faults_mid_form.py, bench/faults.py).
 The classifier and rule-search speed-ups are components named in
 config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
 command uses them. Any other command is passed to Rasa unchanged.
@@ -20,6 +25,7 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import aiohttp
 import jsonschema
 from dotenv import load_dotenv
 import rasa
@@ -27,7 +33,13 @@ import rasa.core.processor
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.utils.endpoints import ClientResponseError
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.constants import REQUESTED_SLOT
+from rasa.shared.core.events import BotUttered, Event, SlotSet
+from rasa.shared.exceptions import RasaException
+
+from bot.unavailable import action_unavailable_text
 
 RASA_VERSION = "3.6.21"
 DEFAULT_HOST = "127.0.0.1"
@@ -113,15 +125,46 @@ class SequentialGraphRunner(DaskGraphRunner):
         return {target: outputs[target][1] for target in run_targets}
 
 
+_remote_action_run = RemoteAction.run
+GATEWAY_ERRORS = (502, 503, 504)  # a load balancer with no action server to send the call to
+
+
+def action_server_unreachable(error: RasaException) -> bool:
+    cause = error.__context__
+    return isinstance(cause, aiohttp.ClientConnectionError) or (
+        isinstance(cause, ClientResponseError) and cause.status in GATEWAY_ERRORS)
+
+
+async def run_remote_action(action: RemoteAction, output_channel: Any, nlg: Any, tracker: Any,
+                            domain: Any) -> List[Event]:
+    """RemoteAction.run; when no action server answers, tell the member, and keep a form where it was.
+
+    A form's validation that could not run leaves the slot Rasa filled from the
+    message unchecked: it is emptied and asked for again (Rasa would move on to
+    the form's next empty slot in domain.yml, not the one the actions ask next).
+    """
+    try:
+        return await _remote_action_run(action, output_channel, nlg, tracker, domain)
+    except RasaException as error:
+        if not action_server_unreachable(error):
+            raise
+    events: List[Event] = [BotUttered(text=action_unavailable_text())]
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    if action.name().startswith("validate_") and requested:
+        events += [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+    return events
+
+
 # (where, name, replacement): what apply() installs.
-SPEED_UPS = [
+REPLACEMENTS = [
     (RemoteAction, "_validate_action_result", validate_action_result),
     (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
+    (RemoteAction, "run", run_remote_action),
 ]
 
 
 def apply() -> None:
-    for owner, name, replacement in SPEED_UPS:
+    for owner, name, replacement in REPLACEMENTS:
         setattr(owner, name, replacement)
 
 

@@ -23,7 +23,7 @@ import psycopg2
 from bot.cli import (ROOT, VAR, Ports, Service, Stack, action_service, backend_service, child_env, delete_rabbitmq_queue,
                      ensure_env_file, rabbitmq_settings,
                      free_port, new_secret, rasa_service, serve, train)
-from bot.unavailable import action_unavailable_text, unavailable_text
+from bot.unavailable import unavailable_text
 
 NGINX = "/usr/sbin/nginx"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -79,13 +79,11 @@ def nginx_config(work: Path, ports: ScalePorts, bind: str = "127.0.0.1") -> Path
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (work / temp).mkdir(parents=True, exist_ok=True)
     reply = json.dumps([{"recipient_id": "", "text": unavailable_text()}]).replace("'", "\\'")
-    action_reply = json.dumps({"events": [], "responses": [{"text": action_unavailable_text()}]})
-    action_reply = action_reply.replace("'", "\\'")
     text = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
         work=str(work), bind=bind, public_port=ports.public, actions_port=ports.actions,
         rasa_servers=" ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports.rasa),
         action_servers=" ".join(f"server 127.0.0.1:{port};" for port in ports.action_servers),
-        unavailable_reply=reply, actions_unavailable_reply=action_reply)
+        unavailable_reply=reply)
     path = work / "nginx.conf"
     path.write_text(text)
     return path

@@ -1,8 +1,8 @@
 """What the member hears when the help desk cannot take a message (database down, replica lost).
 
 Said by the chat channels (bot/channels/redacting.py) and by nginx in the
-scale profile (bot/scale.py), so both say the same thing. nginx also answers
-for the action servers when none is reachable, as an action would.
+scale profile (bot/scale.py), so both say the same thing. When no action
+server answers, Rasa says `action_unavailable_text` (bot/rasa_server.py).
 """
 from bot.facts import phone
 

@@ -45,6 +45,7 @@ def test_contacts():
 def test_yes_no():
     assert parse_yes_no("yes") is True
     assert parse_yes_no("I agree") is True
+    assert parse_yes_no("try again") is True  # after "I can't do that right now", at a form's confirmation
     assert parse_yes_no("nope") is False
     assert parse_yes_no("whatever", intent="affirm") is True
     assert parse_yes_no("maybe") is None

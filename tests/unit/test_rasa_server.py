@@ -47,7 +47,7 @@ CONVERSATIONS = [
     # Offers answered yes or no: rules that look further back than the last state.
     ["I forgot my password", "no"], ["I'm locked out of MyChart", "no thanks"],
 ]
-ORIGINALS = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.SPEED_UPS]
+ORIGINALS = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.REPLACEMENTS]
 
 
 def without_random_fields(value):
