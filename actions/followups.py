@@ -177,6 +177,10 @@ class AnswerInContext(Action):
         portal_meant = portal_named(tracker.latest_message.get("text") or "")
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
+        if portal_meant and previous_user_intent(tracker) in NUMBER_REQUESTS:
+            # "and for MyChart?" right after a number: that portal's number.
+            answer_for_portal_meant(dispatcher, tracker, portal_meant)
+            return []
         if about is None or unknown_words:
             return self.not_understood(dispatcher, tracker)
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
