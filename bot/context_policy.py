@@ -33,6 +33,8 @@ _LEANS_ON_BEFORE = re.compile(
     r"\b(it|its|it's|that|this|they|them|those|these|there|one|ones)\b|^(and|but|so|also|what about|how about|what if)\b",
     re.I)
 MAX_WORDS = 9
+# "hmm ok so what do I do": what comes before the follow-up itself.
+_FILLER = re.compile(r"^((hmm+|hm+|ok(ay)?|oh|um+|uh+|wait( what)?|well|alright)\b[\s,.!?]*)+", re.I)
 # Intents that are the conversation itself, not a question about a topic.
 # "that's not what I asked" leans on the last answer too, but it is about the answer, not
 # its topic: it goes to the hand-off offer (data/rules/handoff.yml).
@@ -67,6 +69,7 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
 
     `topic` is only worked out (from the conversation) for a short message that leans on the last one.
     """
+    text = _FILLER.sub("", text or "")
     if not text or len(text.split()) > MAX_WORDS or not _LEANS_ON_BEFORE.search(text):
         return False
     if portal_named(text) or intent in CONVERSATIONAL or intent.startswith("followup_"):
