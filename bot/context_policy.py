@@ -26,7 +26,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import line_for_intent
-from actions.followups import portal_named, portal_of
+from actions.followups import NUMBER_REQUESTS, portal_named, portal_of
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
@@ -86,6 +86,21 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
     return portal_of(intent) != portal_of(about)
 
 
+def previous_user_intent(tracker: DialogueStateTracker) -> Optional[Text]:
+    users = [e for e in tracker.events if isinstance(e, UserUttered)]
+    return users[-2].intent_name if len(users) > 1 else None
+
+
+def asks_number_for_portal(text: Text, previous_intent: Optional[Text]) -> bool:
+    """"And for my own MyChart?" right after a number question asks that portal's number.
+
+    The classifier, reading the words alone, may take it for another question ("own" account).
+    """
+    text = _FILLER.sub("", text or "")
+    return (previous_intent in NUMBER_REQUESTS and 0 < len(text.split()) <= MAX_WORDS
+            and bool(_LEANS_ON_BEFORE.search(text)) and portal_named(text) is not None)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class TopicFollowupPolicy(Policy):
     @staticmethod
@@ -108,6 +123,7 @@ class TopicFollowupPolicy(Policy):
             message = tracker.latest_message
             intent = (message.intent or {}).get("name") or ""
             confidence = (message.intent or {}).get("confidence") or 0.0
-            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)):
+            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)) \
+                    or asks_number_for_portal(message.text or "", previous_user_intent(tracker)):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
         return self._prediction(probabilities)
