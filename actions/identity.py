@@ -59,7 +59,7 @@ def identity_said(tracker: Tracker) -> Dict[Text, Any]:
     else:
         name = full_name_in_answer(text) if requested == "full_name" else find_full_name(text)
         born = date_of_birth_in(text)
-        contact = parse_contact(text) or find_email(text)
+        contact = parse_contact(text)
     found = {"full_name": " ".join(name) if name else None, "date_of_birth": born.isoformat() if born else None,
              "contact_on_file": contact}
     return {slot: value for slot, value in found.items() if value}
