@@ -174,9 +174,14 @@ class AnswerInContext(Action):
     ) -> List[EventType]:
         about = topic_intent(tracker)
         portal = portal_of(about)
-        portal_meant = portal_named(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        portal_meant = portal_named(text)
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
+        if (portal_meant or line_from_words(text)) and previous_user_intent(tracker) in NUMBER_REQUESTS:
+            # "and for MyChart?", "which one is for my work computer?" right after a number: that line's number.
+            answer_for_portal_meant(dispatcher, tracker, portal_meant)
+            return []
         if about is None or unknown_words:
             return self.not_understood(dispatcher, tracker)
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK

@@ -8,6 +8,7 @@ with the same words either way and nothing a user types can skip a check.
 """
 import hashlib
 from abc import ABC, abstractmethod
+from datetime import date
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -18,7 +19,8 @@ from rasa_sdk.types import DomainDict
 from actions import backend_client
 from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation, reopen_at
 from actions.messages import say
-from actions.parsing import parse_date_of_birth, parse_full_name
+from actions.parsing import find_date_of_birth, find_full_name, full_name_in_answer, parse_date_of_birth
+from actions.record_access import earlier_messages
 from bot.contact_formats import find_email, find_us_phone
 from bot.facts import facts, phone
 from bot.staff import is_staff
@@ -32,15 +34,54 @@ def parse_contact(text: str) -> Optional[str]:
     return find_email(text) or find_us_phone(text)
 
 
+def date_of_birth_in(text: str) -> Optional[date]:
+    """The date of birth in an answer: "3/8/1979", or "3/8/1979, jane@example.org" when more was said."""
+    return parse_date_of_birth(text) or find_date_of_birth(text)
+
+
+def identity_said(tracker: Tracker) -> Dict[Text, Any]:
+    """Name, date of birth and contact said before they were asked, or beside the answer to another question.
+
+    When the form starts, the message that started it and the two before it are read
+    ("I'm Pat Kim, born 1/2/1960, my code expired" ... "yes, send one"), but only a name
+    that is introduced and a date next to "born" or "dob"; inside the form, any date counts.
+    Whatever is taken is shown in the confirmation question, where "no" starts over.
+    """
+    text = tracker.latest_message.get("text") or ""
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    if requested == "identity_confirmed":
+        return {}
+    if requested is None:
+        texts = [text] + earlier_messages(tracker)
+        name = next(filter(None, (find_full_name(t) for t in texts)), None)
+        born = next(filter(None, (find_date_of_birth(t, needs_cue=True) for t in texts)), None)
+        contact = find_email(text)
+    else:
+        name = full_name_in_answer(text) if requested == "full_name" else find_full_name(text)
+        born = date_of_birth_in(text)
+        contact = parse_contact(text)
+    found = {"full_name": " ".join(name) if name else None, "date_of_birth": born.isoformat() if born else None,
+             "contact_on_file": contact}
+    return {slot: value for slot, value in found.items() if value}
+
+
 class IdentityFormValidation(HelpfulFormValidation):
     """Validates name, date of birth and contact; "no" at the end starts over."""
 
     why_message = "why_identity"
     form_slots = IDENTITY_SLOTS
     strict_parsers = {
-        "date_of_birth": parse_date_of_birth,
+        "date_of_birth": date_of_birth_in,
         "contact_on_file": parse_contact,
     }
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Nobody is asked for what they already said (see identity_said)."""
+        found = identity_said(tracker)
+        tracker.slots.update(found)
+        return [SlotSet(slot, value) for slot, value in found.items()]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -54,7 +95,7 @@ class IdentityFormValidation(HelpfulFormValidation):
     def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        name = parse_full_name(str(value or ""))
+        name = full_name_in_answer(str(value or ""))
         if name is None:
             say(dispatcher, "invalid_full_name")
             return {"full_name": None}
@@ -63,7 +104,7 @@ class IdentityFormValidation(HelpfulFormValidation):
     def validate_date_of_birth(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        born = parse_date_of_birth(str(value or ""))
+        born = date_of_birth_in(str(value or ""))
         if born is None:
             say(dispatcher, "invalid_date_of_birth")
             return {"date_of_birth": None}

@@ -55,6 +55,63 @@ def parse_date_of_birth(text: str, today: Optional[date] = None) -> Optional[dat
     return born
 
 
+# A date inside a sentence ("John Smith, dob 4/12/1985, my code expired"): the same four shapes, unanchored.
+_DATE_IN_SENTENCE = re.compile(
+    r"\b(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{1,2}-\d{1,2}|[a-z]+\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)? (?:of )?[a-z]+\.?,? \d{4})\b", re.I)
+_BIRTH_CUE = re.compile(r"\b(born|dob|d\.o\.b|birth ?(date|day)|date of birth|bday|b-day)\b", re.I)
+# A name said in passing: after "my name is", or after "I'm"/"this is" or before "here" when capitalised.
+_NAME_WORD = r"[^\W\d_][\w'.\-]*"
+_NAME_AFTER_CUE = re.compile(rf"(?<!user )\b(?:my name is|my name's|name is|name:|name)\s+({_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})", re.I)
+_CAPITALISED_NAME = r"[A-Z][\w'.\-]*(?:\s+[A-Z][\w'.\-]*){1,3}"
+_NAME_INTRODUCED = re.compile(rf"\b(?:[Ii]'?m|[Ii] am|[Tt]his is|[Ii]t'?s)\s+({_CAPITALISED_NAME})|\b({_CAPITALISED_NAME})\s+here\b")
+_NOT_NAME_WORDS = {"born", "dob", "and", "here", "my", "i", "im", "i'm", "from", "with", "date", "birthday", "bday",
+                   "email", "e-mail", "phone", "is", "the", "a", "please", "pls", "thanks", "but", "can", "need",
+                   "locked", "trying", "not", "so", "just", "also"}
+
+
+def find_date_of_birth(text: str, needs_cue: bool = False, today: Optional[date] = None) -> Optional[date]:
+    """A date of birth written inside a sentence; with `needs_cue`, only next to "born", "dob" or "birthday"."""
+    if needs_cue and not _BIRTH_CUE.search(text):
+        return None
+    for match in _DATE_IN_SENTENCE.finditer(text):
+        born = parse_date_of_birth(match.group(1), today)
+        if born:
+            return born
+    return None
+
+
+def _name_words(words: str) -> Optional[Tuple[str, str]]:
+    """The name at the start of `words`, cut before the first word that is not part of a name."""
+    kept = []
+    for word in words.split():
+        if word.lower().strip(".,") in _NOT_NAME_WORDS:
+            break
+        kept.append(word.strip(","))
+        if word.endswith(","):
+            break
+    return parse_full_name(" ".join(kept))
+
+
+def find_full_name(text: str) -> Optional[Tuple[str, str]]:
+    """A name introduced in a sentence: "my name is maria lopez", "I'm Pat Kim, born ...", "John Smith here"."""
+    for match in list(_NAME_AFTER_CUE.finditer(text)) + list(_NAME_INTRODUCED.finditer(text)):
+        name = _name_words(next(group for group in match.groups() if group))
+        if name:
+            return name
+    return None
+
+
+def full_name_in_answer(text: str) -> Optional[Tuple[str, str]]:
+    """The name given when it was asked, also with the date of birth or contact after it ("Robin Ortiz 7/4/1988")."""
+    rest = _DATE_IN_SENTENCE.sub(" ", text)
+    rest = re.sub(r"\S+@\S+|\+?[\d(][\d() .\-]{6,}\d", " ", rest)
+    rest = _BIRTH_CUE.sub(" ", rest)
+    if rest == text or "?" in text:
+        return parse_full_name(text)
+    return find_full_name(rest) or parse_full_name(re.sub(r"[\s,;:]+$", "", rest.strip()))
+
+
 def parse_full_name(text: str) -> Optional[Tuple[str, str]]:
     """(first, last) from "Jane Doe", "jane van der berg", "Doe, Jane"; None if not a name."""
     cleaned = re.sub(r"^(my name is|i am|i'm|it'?s|name:?)\s+", "", text.strip(), flags=re.I)

@@ -26,13 +26,15 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import line_for_intent
-from actions.followups import portal_named, portal_of
+from actions.followups import NUMBER_REQUESTS, portal_named, portal_of
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
     r"\b(it|its|it's|that|this|they|them|those|these|there|one|ones)\b|^(and|but|so|also|what about|how about|what if)\b",
     re.I)
 MAX_WORDS = 9
+# "hmm ok so what do I do": what comes before the follow-up itself.
+_FILLER = re.compile(r"^((hmm+|hm+|ok(ay)?|oh|um+|uh+|wait( what)?|well|alright)\b[\s,.!?]*)+", re.I)
 # Intents that are the conversation itself, not a question about a topic.
 # "that's not what I asked" leans on the last answer too, but it is about the answer, not
 # its topic: it goes to the hand-off offer (data/rules/handoff.yml).
@@ -67,6 +69,7 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
 
     `topic` is only worked out (from the conversation) for a short message that leans on the last one.
     """
+    text = _FILLER.sub("", text or "")
     if not text or len(text.split()) > MAX_WORDS or not _LEANS_ON_BEFORE.search(text):
         return False
     if portal_named(text) or intent in CONVERSATIONAL or intent.startswith("followup_"):
@@ -81,6 +84,21 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
     if line_for_intent(intent) is None:
         return True  # a general answer ("what can you do?", medical advice) to a question about the topic
     return portal_of(intent) != portal_of(about)
+
+
+def previous_user_intent(tracker: DialogueStateTracker) -> Optional[Text]:
+    users = [e for e in tracker.events if isinstance(e, UserUttered)]
+    return users[-2].intent_name if len(users) > 1 else None
+
+
+def asks_number_for_portal(text: Text, previous_intent: Optional[Text]) -> bool:
+    """"And for my own MyChart?" right after a number question asks that portal's number.
+
+    The classifier, reading the words alone, may take it for another question ("own" account).
+    """
+    text = _FILLER.sub("", text or "")
+    return (previous_intent in NUMBER_REQUESTS and 0 < len(text.split()) <= MAX_WORDS
+            and bool(_LEANS_ON_BEFORE.search(text)) and portal_named(text) is not None)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
@@ -105,6 +123,7 @@ class TopicFollowupPolicy(Policy):
             message = tracker.latest_message
             intent = (message.intent or {}).get("name") or ""
             confidence = (message.intent or {}).get("confidence") or 0.0
-            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)):
+            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)) \
+                    or asks_number_for_portal(message.text or "", previous_user_intent(tracker)):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
         return self._prediction(probabilities)

@@ -1,7 +1,7 @@
 """A short follow-up stays on the conversation's topic; everything else is left to the rules."""
 import pytest
 
-from bot.context_policy import strays_from_topic
+from bot.context_policy import asks_number_for_portal, strays_from_topic
 
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
@@ -9,6 +9,7 @@ from bot.context_policy import strays_from_topic
     ("and what do they do", "ask_capabilities", 0.4, "system_link_admin_count"),  # a general answer
     ("and on a phone?", "medical_emergency", 0.4, "ce_mobile_app"),  # not a sure emergency
     ("is that the same on the app", "medical_advice", 0.5, "portal_test_results"),
+    ("hmm ok so what do i do", "ask_capabilities", 0.5, "security_phishing"),  # filler before the follow-up
 ])
 def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, intent, confidence, topic):
     assert strays_from_topic(text, intent, confidence, lambda: topic)
@@ -35,3 +36,9 @@ def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, int
 ])
 def test_everything_else_is_left_to_the_rules(text, intent, confidence, topic):
     assert not strays_from_topic(text, intent, confidence, lambda: topic)
+
+
+def test_and_for_a_portal_after_a_number_question_asks_that_portals_number():
+    assert asks_number_for_portal("and for my own mychart?", "ask_phone_number")
+    assert not asks_number_for_portal("and for my own mychart?", "lockout_locked_out")  # not after a number
+    assert not asks_number_for_portal("my teen wants her own mychart account, can she", "ask_phone_number")

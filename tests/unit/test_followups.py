@@ -172,6 +172,29 @@ def test_an_unclear_correction_after_a_phone_number_gives_the_number_meant():
     assert phone("mychart") in reply and phone("health_plans") not in reply
 
 
+def test_and_for_a_portal_right_after_a_number_gives_that_portals_number():
+    """"and for mychart?" has too few words for the model: the number question before it says what is meant."""
+    history = [{"event": "user", "text": "health plans portal phone number",
+                "parse_data": {"intent": {"name": "ask_phone_number"}}},
+               {"event": "action", "name": "action_give_support_number"}]
+    reply = said(run(AnswerInContext(), history, "and for mychart?", "nlu_fallback",
+                     **ranking(("nlu_fallback", 0.25), ("mychart_about", 0.08))))
+    assert phone("mychart") in reply and phone("health_plans") not in reply
+
+
+def test_which_one_after_the_list_of_numbers_gives_the_line_named():
+    history = [{"event": "user", "text": "list every support number", "parse_data": {"intent": {"name": "all_support_numbers"}}},
+               {"event": "action", "name": "utter_all_support_numbers"}]
+    reply = said(run(AnswerInContext(), history, "which one is for my work computer", "nlu_fallback",
+                     **ranking(("nlu_fallback", 0.25), ("employee_network_password", 0.23))))
+    assert phone("employee_it") in reply and phone("mychart") not in reply
+
+
+def test_how_do_i_do_that_after_the_averachart_move_is_how_to_sign_up():
+    messages = run(AnswerFollowup(), answered("mychart_averachart_move"), "how do i do that", "followup_how")
+    assert [m.get("response") for m in messages] == ["utter_mychart_signup"]
+
+
 def test_an_unclear_correction_after_an_answer_answers_for_the_portal_named():
     messages = run(AnswerInContext(), answered("ce_transcript"), "hmm what about in the learning center",
                    "nlu_fallback", **ranking(("nlu_fallback", 0.25), ("correction", 0.2)))
