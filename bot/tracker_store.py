@@ -50,6 +50,10 @@ logger = logging.getLogger(__name__)
 PERSONAL_SLOTS = ("full_name", "date_of_birth", "contact_on_file", "identity_confirmed",
                   "facility_name", "facility_address")
 REMOVED = "[removed]"
+# An identity form reads a name and date of birth from the message that started it and the
+# TYPED_AHEAD_MESSAGES - 1 before it (actions/identity.py identity_said): those are personal too.
+IDENTITY_SLOTS = ("full_name", "date_of_birth", "contact_on_file")
+TYPED_AHEAD_MESSAGES = 3
 
 EVENTS = SQLTrackerStore.SQLEvent.__table__  # Rasa's table: id, sender_id, type_name, timestamp, ...
 CHECKPOINTS = sa.Table(
@@ -249,7 +253,10 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
     # --- retention ------------------------------------------------------------------------------
 
     def purge_personal_data(self, now: Optional[float] = None) -> int:
-        """Remove personal slot values, and the user messages that answered them, older than the retention time.
+        """Remove personal slot values, and the user messages that gave them, older than the retention time.
+
+        The messages are those that answered a personal question of a form and
+        those an identity form read before it asked (TYPED_AHEAD_MESSAGES).
 
         Returns how many events were changed. Checkpoints older than the
         retention time are deleted (the events they summarise are then read
@@ -266,13 +273,14 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
             ).bindparams(sa.bindparam("personal", expanding=True)),
                 {"cutoff": cutoff, "since": self._purged_until, "personal": list(PERSONAL_SLOTS)}).all()
             asked = self._requested_slots(connection, {row.sender_id for row in rows if row.type_name == "user"})
+            said_ahead = self._typed_ahead(connection, asked)
         updates = []
         for row in rows:
             data = json.loads(row.data)
             if row.type_name == "slot" and data.get("value") not in (None, REMOVED):
                 data["value"] = REMOVED
-            elif row.type_name == "user" and asked_for_personal(asked.get(row.sender_id, []), row.id) \
-                    and data.get("text") != REMOVED:
+            elif row.type_name == "user" and data.get("text") != REMOVED and (
+                    asked_for_personal(asked.get(row.sender_id, []), row.id) or row.id in said_ahead):
                 data.update(text=REMOVED, parse_data={**data.get("parse_data", {}), "text": REMOVED,
                                                       "entities": []})
             else:
@@ -309,6 +317,20 @@ class WindowedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
             {"senders": sorted(senders)}).all()
         for row in rows:
             found.setdefault(row.sender_id, []).append((row.id, json.loads(row.data).get("value")))
+        return found
+
+    @staticmethod
+    def _typed_ahead(connection: Any, asked: Dict[str, List[Tuple[int, Any]]]) -> set:
+        """Ids of the user messages an identity form could read before it asked (see IDENTITY_SLOTS)."""
+        found: set = set()
+        for sender, requested in asked.items():
+            starts = [event_id for (event_id, value), (_, before) in zip(requested, [(0, None)] + requested)
+                      if value in IDENTITY_SLOTS and before is None]
+            for start in starts:
+                found.update(row.id for row in connection.execute(sa.text(
+                    "SELECT id FROM events WHERE sender_id = :sender AND type_name = 'user' AND id < :start "
+                    "ORDER BY id DESC LIMIT :count"),
+                    {"sender": sender, "start": start, "count": TYPED_AHEAD_MESSAGES}))
         return found
 
     # --- internals ----------------------------------------------------------------------------------

@@ -164,9 +164,28 @@ def test_personal_data_is_removed_after_the_retention_time(database):
 
     kept, purged, tracker = run(scenario())
     texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
-    assert kept == 0 and purged == 2  # the name slot and the message that answered it
-    assert texts == ["hi", "[removed]", "recent"]
+    # the name slot, the message that answered it, and "hi": the form could have read a name in it
+    assert kept == 0 and purged == 3
+    assert texts == ["[removed]", "[removed]", "recent"]
     assert tracker.slots["full_name"].value == "[removed]"
+    assert "Jordan" not in json.dumps([row[5] for row in rows(database)])
+
+
+def test_a_name_and_birth_date_said_before_the_form_asked_are_removed_too(database):
+    """The identity form reads them from the message that started it and the two before it."""
+    said_ahead = [*user_turn("i'm Jordan Demo, born 4/12/1985", 20.0), *user_turn("my code expired", 21.0,
+                  slots=[("full_name", "Jordan Demo"), ("date_of_birth", "1985-04-12")]),
+                  SlotSet("requested_slot", "contact_on_file", timestamp=21.6)]
+
+    async def scenario():
+        store = WindowedSQLTrackerStore(DOMAIN, personal_data_retention_hours=1, purge_interval_minutes=0, **database)
+        await play(lambda: store, [conversation("hi", "what is mychart"), said_ahead])
+        store.purge_personal_data(now=3_700.0)
+        return await store.retrieve("member")
+
+    tracker = run(scenario())
+    texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+    assert texts == ["hi", "[removed]", "[removed]", "[removed]"]
     assert "Jordan" not in json.dumps([row[5] for row in rows(database)])
 
 
