@@ -43,7 +43,7 @@ class HandoffRelay(EventBroker):
         # The last delivery of each conversation: the next one waits for it, so order is kept
         # within a conversation while different conversations are delivered side by side.
         self._tails: Dict[str, asyncio.Task] = {}
-        self._recently_left: Dict[str, float] = {}  # conversation id -> monotonic time it left
+        self._recently_left: Dict[str, float] = {}  # conversation id -> when it left (Unix time, as events)
 
     @classmethod
     async def from_endpoint_config(cls, broker_config: EndpointConfig,
@@ -64,14 +64,15 @@ class HandoffRelay(EventBroker):
         elif kind in ("resume", "restart"):
             self.paused.discard(sender)
         elif kind == "user":
-            self._recently_left.pop(sender, None)  # back in the chat
+            if event.get("timestamp", 0) > self._recently_left.get(sender, float("inf")):
+                del self._recently_left[sender]  # written after leaving: back in the chat
         if kind == "user" and sender in self.paused and event.get("text"):
             key = hashlib.sha256(f"{sender}\x00{event.get('timestamp')}".encode()).hexdigest()
             self._send(sender, "/escalations/user-messages",
                        {"conversation_id": sender, "text": event["text"], "event_key": key})
 
     def members_left(self, conversation_ids: Iterable[str]) -> None:
-        now = time.monotonic()
+        now = time.time()
         self._recently_left = {c: t for c, t in self._recently_left.items()
                                if now - t < DEPARTURE_MEMORY_SECONDS}
         for conversation_id in conversation_ids:

@@ -4,6 +4,7 @@ Against a recording HTTP server on loopback in place of the backend: what matter
 calls the relay makes, and when, around Rasa's own order of events.
 """
 import asyncio
+import time
 from typing import List
 
 from aiohttp import web
@@ -43,6 +44,8 @@ async def test_a_member_who_closes_the_chat_before_the_pause_is_stored_is_report
         relay.members_left(["member-1"])
         await settle(relay)
         assert "/api/v1/escalations/user-left" not in calls  # not paused: nothing to report yet
+        # then Rasa stores the turn that handed off and publishes its events: the "yes", then the pause
+        relay.publish({"event": "user", "sender_id": "member-1", "text": "yes", "timestamp": time.time() - 1})
         relay.publish({"event": "pause", "sender_id": "member-1"})
         await settle(relay)
         assert calls.count("/api/v1/escalations/user-left") == 1
@@ -57,7 +60,7 @@ async def test_a_member_who_comes_back_before_the_pause_is_not_reported_as_gone(
     relay = await relay_for(runner)
     try:
         relay.members_left(["member-1"])  # a page reload
-        relay.publish({"event": "user", "sender_id": "member-1", "text": "yes", "timestamp": 1.0})
+        relay.publish({"event": "user", "sender_id": "member-1", "text": "yes", "timestamp": time.time() + 1})
         relay.publish({"event": "pause", "sender_id": "member-1"})
         await settle(relay)
         assert "/api/v1/escalations/user-left" not in calls
