@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation_topic import topic_intent
 from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerInContext, AnswerTwoQuestions,
                                answer_to_followup)
+from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
 from bot.nlu.two_questions import split_questions
 
@@ -217,3 +218,28 @@ def test_every_table_answer_can_be_given(about):
         answer = answer_to_followup(kind, about)
         assert answer.get("text") or answer.get("response")
         assert "{" not in (answer.get("text") or "")
+
+
+def test_a_status_question_is_answered_before_the_reference_is_asked_and_a_follow_up_during_it_too():
+    """"Has our site been approved?": how review works first; "how long does that take?" then gets the approval time."""
+    question = {"event": "user", "text": "has our site been approved yet?",
+                "parse_data": {"intent": {"name": "check_site_request_status"}}}
+    form = {"name": "site_request_status_form"}
+    opening = Tracker("unit", {"requested_slot": None}, question["parse_data"] | {"text": question["text"]},
+                      [question], False, None, form, "site_request_status_form")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateSiteRequestStatusForm().run(dispatcher, opening, DOMAIN))
+    reply = said(dispatcher.messages)
+    assert reply.index("few weeks") < reply.index("reference") and "e-mail" in reply
+    assert any(e.get("name") == "requested_slot" and e.get("value") == "site_request_reference" for e in events)
+
+    follow_up = {"text": "how long does that take?", "intent": {"name": "followup_how_long", "confidence": 0.9}}
+    history = [question, {"event": "action", "name": "site_request_status_form"},
+               {"event": "user", "text": follow_up["text"], "parse_data": follow_up}]
+    during = Tracker("unit", {"requested_slot": "site_request_reference"}, follow_up, history, False, None, form,
+                     "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ValidateSiteRequestStatusForm().run(dispatcher, during, DOMAIN))
+    reply = said(dispatcher.messages)
+    assert "few weeks" in reply and "reference" in reply and "doesn't look like" not in reply
+    assert "How a site request goes" not in reply  # the explanation is not repeated
