@@ -45,6 +45,43 @@ def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
     return {"text": f"My documents don't say {asks} here. {answer_for(line)}"}
 
 
+# "and chrome?", "what about the biller?", "the password?": a short question about one detail.
+_ABOUT_A_DETAIL = re.compile(r"^(and|what about|how about|what of|also|plus)\b|^\W*\w+(\W+\w+)?\W*$", re.I)
+_NOT_A_DETAIL = frozenset(
+    "and what about how also plus the a an for of on in to it its is are my our your me we i you they "
+    "that this there then one ones with just only too again now so ok okay hmm wait".split())
+MAX_DETAIL_LINES = 3
+
+
+def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) -> Optional[Text]:
+    """The lines of the topic's last answer that a short "and X?" asks about, if it covers X.
+
+    "and chrome?" after the System Link requirements, "and biller?" after the roles: the answer
+    given already says it, so its lines naming X are repeated rather than a guess or "I don't know".
+    """
+    if not about or not _ABOUT_A_DETAIL.search(text.strip()):
+        return None
+    words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _NOT_A_DETAIL and len(w) > 2}
+    variants = [(response.get("text") or "") for response in (domain.get("responses") or {}).get(f"utter_{about}", [])
+                if not response.get("channel")]
+    if not words or not variants:
+        return None
+    lines = [line.strip() for line in variants[0].split("\n") if line.strip()]
+    if len(lines) == 1:
+        lines = [sentence for sentence in re.split(r"(?<=[.!?])\s+", lines[0]) if sentence]
+    stems = [re.compile(rf"\b{re.escape(w.rstrip('s'))}", re.I) for w in words]
+    found = [line for line in lines if all(stem.search(line) for stem in stems)]
+    if not found or len(found) > MAX_DETAIL_LINES:
+        return None
+    return "\n".join(found)
+
+
+def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
+    """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say"."""
+    detail = None if kind in (TABLE["answers"].get(about) or {}) else detail_from_answer(text, about, domain)
+    return {"text": detail} if detail else answer_to_followup(kind, about)
+
+
 def portal_named(text: Text) -> Optional[Text]:
     return next((name for name, portal in TABLE["portals"].items() if re.search(portal["words"], text, re.I)), None)
 
@@ -83,7 +120,7 @@ class AnswerFollowup(Action):
         elif about is None:
             say(dispatcher, "followup_without_topic")
         else:
-            dispatcher.utter_message(**answer_to_followup(kind, about))
+            dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
 
 
@@ -174,11 +211,14 @@ class AnswerInContext(Action):
     ) -> List[EventType]:
         about = topic_intent(tracker)
         portal = portal_of(about)
-        portal_meant = portal_named(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        portal_meant = portal_named(text)
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
+        # Last resort before "not sure": the last answer already says what a short "and X?" asks.
+        detail = detail_from_answer(text, about, domain)
         if about is None or unknown_words:
-            return self.not_understood(dispatcher, tracker)
+            return self.detail(dispatcher, detail) or self.not_understood(dispatcher, tracker)
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
         # An unclear message needs a closer reading than a clear one that strayed from the topic.
         min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE
@@ -187,7 +227,7 @@ class AnswerInContext(Action):
             if confidence < min_confidence:
                 break
             if intent.startswith(FOLLOWUP_PREFIX):
-                dispatcher.utter_message(**answer_to_followup(intent, about))
+                dispatcher.utter_message(**followup_reply(intent, about, text, domain))
                 return []
             if portal and portal_of(intent) == portal and has_response(domain, intent):
                 dispatcher.utter_message(response=f"utter_{intent}")
@@ -196,11 +236,20 @@ class AnswerInContext(Action):
                 # An unsure "and for the CE portal?": the last question again, for the portal named.
                 answer_for_portal_meant(dispatcher, tracker, portal_meant)
                 return []
+        if detail:
+            return self.detail(dispatcher, detail)
         if not not_understood:
             # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.
             say(dispatcher, "followup_not_sure", call=answer_for(line_for_intent(about)))
             return []
         return self.not_understood(dispatcher, tracker)
+
+    @staticmethod
+    def detail(dispatcher: CollectingDispatcher, detail: Optional[Text]) -> Optional[List[EventType]]:
+        if not detail:
+            return None
+        dispatcher.utter_message(text=detail)
+        return []
 
     @staticmethod
     def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

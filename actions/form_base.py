@@ -22,7 +22,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.conversation_topic import topic_intent
-from actions.followups import FOLLOWUP_PREFIX, answer_to_followup
+from actions.followups import FOLLOWUP_PREFIX, followup_reply
 from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
 
@@ -139,7 +139,7 @@ class HelpfulFormValidation(FormValidationAction):
         asks = "?" in text or _QUESTION_START.match(text)
         if asks and intent.startswith(FOLLOWUP_PREFIX) and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
             # "how long does that take?" during the form: about what the form is for (actions/followups.yml).
-            answer = answer_to_followup(intent, topic_intent(tracker))
+            answer = followup_reply(intent, topic_intent(tracker), text, domain)
             return lambda d: d.utter_message(**answer)
         response = f"utter_{intent}"
         if (

@@ -243,3 +243,26 @@ def test_a_status_question_is_answered_before_the_reference_is_asked_and_a_follo
     reply = said(dispatcher.messages)
     assert "few weeks" in reply and "reference" in reply and "doesn't look like" not in reply
     assert "How a site request goes" not in reply  # the explanation is not repeated
+
+
+@pytest.mark.parametrize("about,text,intent,says,not_says", [
+    ("system_link_tech_requirements", "and chrome?", "nlu_fallback", "Chrome 118", "1024x768"),
+    ("system_link_roles", "and biller?", "followup_device", "Biller: a new biller", "Requester"),
+    ("learning_center_login", "and the password?", "nlu_fallback", '"hello"', "mmddyyyy"),
+])
+def test_a_short_and_x_is_answered_from_the_lines_of_the_last_answer_that_name_x(about, text, intent, says, not_says):
+    action = AnswerFollowup() if intent.startswith("followup_") else AnswerInContext()
+    reply = said(run(action, answered(about), text, intent, **ranking((intent, 0.3))))
+    assert says in reply and not_says not in reply and "don't say" not in reply
+
+
+def test_a_reading_on_the_topic_comes_before_the_lines_of_the_last_answer():
+    """"and for a provider?" after the members' answer asks what providers do, not the line naming a provider."""
+    messages = run(AnswerInContext(), answered("health_plans_members"), "and for a provider?", "nlu_fallback",
+                   **ranking(("nlu_fallback", 0.25), ("health_plans_providers_employers", 0.2)))
+    assert [m.get("response") for m in messages] == ["utter_health_plans_providers_employers"]
+
+
+def test_a_detail_the_last_answer_does_not_name_is_not_answered_from_it():
+    reply = said(run(AnswerFollowup(), answered("proxy_access"), "is there a fee?", "followup_cost"))
+    assert "don't say" in reply and phone("mychart") in reply
