@@ -217,6 +217,10 @@ class AnswerInContext(Action):
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
         # Last resort before "not sure": the last answer already says what a short "and X?" asks.
         detail = detail_from_answer(text, about, domain)
+        if portal_meant and previous_user_intent(tracker) in NUMBER_REQUESTS:
+            # "the CE one?" after the list of numbers: that portal's number.
+            answer_for_portal_meant(dispatcher, tracker, portal_meant)
+            return []
         if about is None or unknown_words:
             return self.detail(dispatcher, detail) or self.not_understood(dispatcher, tracker)
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK

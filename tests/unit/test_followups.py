@@ -266,3 +266,11 @@ def test_a_reading_on_the_topic_comes_before_the_lines_of_the_last_answer():
 def test_a_detail_the_last_answer_does_not_name_is_not_answered_from_it():
     reply = said(run(AnswerFollowup(), answered("proxy_access"), "is there a fee?", "followup_cost"))
     assert "don't say" in reply and phone("mychart") in reply
+
+
+def test_a_portal_named_unclearly_after_the_list_of_numbers_gets_that_portals_number():
+    history = [{"event": "user", "text": "what are the support numbers",
+                "parse_data": {"intent": {"name": "all_support_numbers"}}},
+               {"event": "action", "name": "action_give_support_number"}]
+    reply = said(run(AnswerInContext(), history, "the CE one?", "nlu_fallback", **ranking(("nlu_fallback", 0.3))))
+    assert phone("learning_center_ce") in reply and phone("mychart") not in reply
