@@ -29,6 +29,7 @@ from bot.facts import facts, phone
 
 TABLE: Dict[str, Any] = yaml.safe_load(Path(__file__).with_name("followups.yml").read_text(encoding="utf-8"))
 MYCHART = "mychart"
+WHAT_IS_IT = "followup_what_is_it"
 # "No, I meant MyChart" after one of these asks for that portal's number.
 NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human"}
 
@@ -41,6 +42,9 @@ def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
         return {"response": entry["response"]}
     if entry:
         return {"text": entry["text"].format(phone=phone(line) if line in facts()["phone_numbers"] else "")}
+    if kind == WHAT_IS_IT and portal_of(about):
+        # "what is it exactly?" without an entry: what the conversation's portal is.
+        return {"response": f"utter_{TABLE['portals'][portal_of(about)]['about']}"}
     asks = TABLE["kinds"][kind]
     return {"text": f"My documents don't say {asks} here. {answer_for(line)}"}
 

@@ -30,7 +30,8 @@ from actions.followups import portal_named, portal_of
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
-    r"\b(it|its|it's|that|this|they|them|those|these|there|one|ones)\b|^(and|but|so|also|what about|how about|what if)\b",
+    r"\b(it|its|it's|that|this|they|them|those|these|there|one|ones)\b"
+    r"|^((ok|okay|hmm+|alright|right|wait|thanks)\W+)?(and|but|so|also|what about|how about|what if)\b",
     re.I)
 MAX_WORDS = 9
 # Intents that are the conversation itself, not a question about a topic.

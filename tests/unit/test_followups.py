@@ -274,3 +274,8 @@ def test_a_portal_named_unclearly_after_the_list_of_numbers_gets_that_portals_nu
                {"event": "action", "name": "action_give_support_number"}]
     reply = said(run(AnswerInContext(), history, "the CE one?", "nlu_fallback", **ranking(("nlu_fallback", 0.3))))
     assert phone("learning_center_ce") in reply and phone("mychart") not in reply
+
+
+def test_what_is_it_after_a_detail_gives_what_the_portal_is():
+    messages = run(AnswerFollowup(), answered("system_link_approval_time"), "what is it exactly", "followup_what_is_it")
+    assert [m.get("response") for m in messages] == ["utter_system_link_about"]
