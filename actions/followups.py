@@ -250,7 +250,7 @@ class AnswerInContext(Action):
             # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.
             say(dispatcher, "followup_not_sure", call=answer_for(line_for_intent(about)))
             return []
-        return self.not_understood(dispatcher, tracker)
+        return self.not_understood(dispatcher, tracker, about)
 
     @staticmethod
     def detail(dispatcher: CollectingDispatcher, detail: Optional[Text]) -> Optional[List[EventType]]:
@@ -260,10 +260,20 @@ class AnswerInContext(Action):
         return []
 
     @staticmethod
-    def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        """Ask to rephrase; the second time in a row, offer the topics and a person (actions/handoff.py)."""
-        last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
-        if (last_bot.get("metadata") or {}).get("utter_action") == "utter_ask_rephrase":
+    def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker,
+                       about: Optional[Text] = None) -> List[EventType]:
+        """Ask to rephrase; the second time in a row, offer the topics and a person (actions/handoff.py).
+
+        In a conversation about a portal, the portal's number follows ("i did the evaluation already"
+        after the CE certificates: whatever it meant, the CE team can help).
+        """
+        events = list(tracker.events)
+        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        since_previous = events[users[-2] + 1:] if len(users) > 1 else events
+        if any((e.get("metadata") or {}).get("utter_action") == "utter_ask_rephrase" for e in since_previous
+               if e.get("event") == "bot"):
             return [FollowupAction(OFFER_HANDOFF)]
         dispatcher.utter_message(response="utter_ask_rephrase")
+        if line_for_intent(about):
+            dispatcher.utter_message(text=answer_for(line_for_intent(about)))
         return []

@@ -281,3 +281,9 @@ def test_a_portal_named_unclearly_after_the_list_of_numbers_gets_that_portals_nu
 def test_what_is_it_after_a_detail_gives_what_the_portal_is():
     messages = run(AnswerFollowup(), answered("system_link_approval_time"), "what is it exactly", "followup_what_is_it")
     assert [m.get("response") for m in messages] == ["utter_system_link_about"]
+
+
+def test_an_unclear_message_in_a_conversation_about_a_portal_gets_that_portals_number_after_the_rephrase():
+    reply = run(AnswerInContext(), answered("ce_certificates"), "i did the evaluation already", "nlu_fallback",
+                **ranking(("nlu_fallback", 0.25), ("security_password_tips", 0.08)))
+    assert reply[0]["response"] == "utter_ask_rephrase" and phone("learning_center_ce") in said(reply[1:])
