@@ -9,6 +9,8 @@ from bot.context_policy import strays_from_topic
     ("and what do they do", "ask_capabilities", 0.4, "system_link_admin_count"),  # a general answer
     ("and on a phone?", "medical_emergency", 0.4, "ce_mobile_app"),  # not a sure emergency
     ("is that the same on the app", "medical_advice", 0.5, "portal_test_results"),
+    ("ok so how do we sign up", "mychart_signup", 0.6, "system_link_about"),  # after an acknowledgement
+    ("hmm and what about tablets", "ce_mobile_app", 0.5, "system_link_tech_requirements"),
 ])
 def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, intent, confidence, topic):
     assert strays_from_topic(text, intent, confidence, lambda: topic)
