@@ -29,6 +29,7 @@ from bot.facts import facts, phone
 
 TABLE: Dict[str, Any] = yaml.safe_load(Path(__file__).with_name("followups.yml").read_text(encoding="utf-8"))
 MYCHART = "mychart"
+WHAT_IS_IT = "followup_what_is_it"
 # "No, I meant MyChart" after one of these asks for that portal's number.
 NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human"}
 
@@ -41,8 +42,48 @@ def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
         return {"response": entry["response"]}
     if entry:
         return {"text": entry["text"].format(phone=phone(line) if line in facts()["phone_numbers"] else "")}
+    if kind == WHAT_IS_IT and portal_of(about):
+        # "what is it exactly?" without an entry: what the conversation's portal is.
+        return {"response": f"utter_{TABLE['portals'][portal_of(about)]['about']}"}
     asks = TABLE["kinds"][kind]
     return {"text": f"My documents don't say {asks} here. {answer_for(line)}"}
+
+
+# "and chrome?", "what about the biller?", "the password?": a short question about one detail.
+_ABOUT_A_DETAIL = re.compile(r"^(and|what about|how about|what of|also|plus)\b|^\W*\w+(\W+\w+)?\W*$", re.I)
+_NOT_A_DETAIL = frozenset(
+    "and what about how also plus the a an for of on in to it its is are my our your me we i you they "
+    "that this there then one ones with just only too again now so ok okay hmm wait".split())
+MAX_DETAIL_LINES = 3
+
+
+def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) -> Optional[Text]:
+    """The lines of the topic's last answer that a short "and X?" asks about, if it covers X.
+
+    "and chrome?" after the System Link requirements, "and biller?" after the roles: the answer
+    given already says it, so its lines naming X are repeated rather than a guess or "I don't know".
+    """
+    if not about or not _ABOUT_A_DETAIL.search(text.strip()):
+        return None
+    words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _NOT_A_DETAIL and len(w) > 2}
+    variants = [(response.get("text") or "") for response in (domain.get("responses") or {}).get(f"utter_{about}", [])
+                if not response.get("channel")]
+    if not words or not variants:
+        return None
+    lines = [line.strip() for line in variants[0].split("\n") if line.strip()]
+    if len(lines) == 1:
+        lines = [sentence for sentence in re.split(r"(?<=[.!?])\s+", lines[0]) if sentence]
+    stems = [re.compile(rf"\b{re.escape(w.rstrip('s'))}", re.I) for w in words]
+    found = [line for line in lines if all(stem.search(line) for stem in stems)]
+    if not found or len(found) > MAX_DETAIL_LINES:
+        return None
+    return "\n".join(found)
+
+
+def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
+    """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say"."""
+    detail = None if kind in (TABLE["answers"].get(about) or {}) else detail_from_answer(text, about, domain)
+    return {"text": detail} if detail else answer_to_followup(kind, about)
 
 
 def portal_named(text: Text) -> Optional[Text]:
@@ -83,7 +124,7 @@ class AnswerFollowup(Action):
         elif about is None:
             say(dispatcher, "followup_without_topic")
         else:
-            dispatcher.utter_message(**answer_to_followup(kind, about))
+            dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
 
 
@@ -178,12 +219,15 @@ class AnswerInContext(Action):
         portal_meant = portal_named(text)
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
+        # Last resort before "not sure": the last answer already says what a short "and X?" asks.
+        detail = detail_from_answer(text, about, domain)
         if (portal_meant or line_from_words(text)) and previous_user_intent(tracker) in NUMBER_REQUESTS:
-            # "and for MyChart?", "which one is for my work computer?" right after a number: that line's number.
+            # "and for MyChart?", "the CE one?", "which one is for my work computer?" right after a number:
+            # that line's number.
             answer_for_portal_meant(dispatcher, tracker, portal_meant)
             return []
         if about is None or unknown_words:
-            return self.not_understood(dispatcher, tracker)
+            return self.detail(dispatcher, detail) or self.not_understood(dispatcher, tracker)
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
         # An unclear message needs a closer reading than a clear one that strayed from the topic.
         min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE
@@ -192,7 +236,7 @@ class AnswerInContext(Action):
             if confidence < min_confidence:
                 break
             if intent.startswith(FOLLOWUP_PREFIX):
-                dispatcher.utter_message(**answer_to_followup(intent, about))
+                dispatcher.utter_message(**followup_reply(intent, about, text, domain))
                 return []
             if portal and portal_of(intent) == portal and has_response(domain, intent):
                 dispatcher.utter_message(response=f"utter_{intent}")
@@ -201,17 +245,36 @@ class AnswerInContext(Action):
                 # An unsure "and for the CE portal?": the last question again, for the portal named.
                 answer_for_portal_meant(dispatcher, tracker, portal_meant)
                 return []
+        if detail:
+            return self.detail(dispatcher, detail)
         if not not_understood:
             # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.
             say(dispatcher, "followup_not_sure", call=answer_for(line_for_intent(about)))
             return []
-        return self.not_understood(dispatcher, tracker)
+        return self.not_understood(dispatcher, tracker, about)
 
     @staticmethod
-    def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        """Ask to rephrase; the second time in a row, offer the topics and a person (actions/handoff.py)."""
-        last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
-        if (last_bot.get("metadata") or {}).get("utter_action") == "utter_ask_rephrase":
+    def detail(dispatcher: CollectingDispatcher, detail: Optional[Text]) -> Optional[List[EventType]]:
+        if not detail:
+            return None
+        dispatcher.utter_message(text=detail)
+        return []
+
+    @staticmethod
+    def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker,
+                       about: Optional[Text] = None) -> List[EventType]:
+        """Ask to rephrase; the second time in a row, offer the topics and a person (actions/handoff.py).
+
+        In a conversation about a portal, the portal's number follows ("i did the evaluation already"
+        after the CE certificates: whatever it meant, the CE team can help).
+        """
+        events = list(tracker.events)
+        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+        since_previous = events[users[-2] + 1:] if len(users) > 1 else events
+        if any((e.get("metadata") or {}).get("utter_action") == "utter_ask_rephrase" for e in since_previous
+               if e.get("event") == "bot"):
             return [FollowupAction(OFFER_HANDOFF)]
         dispatcher.utter_message(response="utter_ask_rephrase")
+        if line_for_intent(about):
+            dispatcher.utter_message(text=answer_for(line_for_intent(about)))
         return []

@@ -3,8 +3,9 @@
 A person in the middle of a form may ask something else ("why do you need
 my birthday?", "how long is the reset link good for?"). Rather than one rule
 per form and question, the validation action notices a side question,
-answers it with the question's own domain response and asks the same slot
-again. It also asks every question itself (from messages.yml), so forms can
+answers it with the question's own domain response (a short follow-up such
+as "how long does that take?" from actions/followups.yml, about what the
+form is for) and asks the same slot again. It also asks every question itself (from messages.yml), so forms can
 skip questions that the answers so far make unnecessary.
 "Never mind" ends the form with nothing sent, and an emergency ends it
 after telling the user to call 911; both only when the message is not a
@@ -22,6 +23,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.conversation_topic import topic_intent
+from actions.followups import FOLLOWUP_PREFIX, followup_reply
 from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
 
@@ -145,6 +148,10 @@ class HelpfulFormValidation(FormValidationAction):
         if self.is_valid_answer(tracker, requested):
             return None
         asks = "?" in text or _QUESTION_START.match(text)
+        if asks and intent.startswith(FOLLOWUP_PREFIX) and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
+            # "how long does that take?" during the form: about what the form is for (actions/followups.yml).
+            answer = followup_reply(intent, topic_intent(tracker), text, domain)
+            return lambda d: d.utter_message(**answer)
         response = f"utter_{intent}"
         if (
             asks

@@ -315,6 +315,16 @@ class ValidateSiteRequestStatusForm(HelpfulFormValidation):
     def name(self) -> Text:
         return "validate_site_request_status_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        # "Has our site been approved yet?" is answered (how review and the e-mails work) before the
+        # reference is asked for; someone who gave the reference only wants its status.
+        starting = tracker.get_slot("requested_slot") is None
+        if starting and not parse_reference(tracker.latest_message.get("text") or ""):
+            say(dispatcher, "site_request_status_how", confirmation_sender=CONFIRMATION_SENDER)
+        return await super().run(dispatcher, tracker, domain)
+
     async def extract_site_request_reference(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:

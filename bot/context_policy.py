@@ -7,9 +7,9 @@ that: they follow the intent. This policy, ranked above the rules, sends such
 a message to action_answer_in_context, which answers the reading that fits
 the topic, or says it isn't sure and gives the topic's number; never an
 answer about another portal. It acts only on a short message that leans on
-the previous one ("it", "that", "and ...", "what about ...") and names no
-portal, after a topic answer, outside a form; a clear emergency is never
-touched.
+the previous one ("it", "that", "and ...", "what about ...") or is short and
+unsure, and names no portal, after a topic answer, outside a form; a clear
+emergency is never touched.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.conversation_topic import line_for_intent
+from actions.conversation_topic import line_for_intent, line_from_words
 from actions.followups import NUMBER_REQUESTS, portal_named, portal_of
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
@@ -34,7 +34,7 @@ _LEANS_ON_BEFORE = re.compile(
     re.I)
 MAX_WORDS = 9
 # "hmm ok so what do I do": what comes before the follow-up itself.
-_FILLER = re.compile(r"^((hmm+|hm+|ok(ay)?|oh|um+|uh+|wait( what)?|well|alright)\b[\s,.!?]*)+", re.I)
+_FILLER = re.compile(r"^((hmm+|hm+|ok(ay)?|oh|um+|uh+|wait( what)?|well|alright|right|thanks)\b[\s,.!?]*)+", re.I)
 # Intents that are the conversation itself, not a question about a topic.
 # "that's not what I asked" leans on the last answer too, but it is about the answer, not
 # its topic: it goes to the hand-off offer (data/rules/handoff.yml).
@@ -42,6 +42,9 @@ CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "acknowledge", "deny", 
                   "two_questions", "correction", "ask_why_needed", "request_human", "frustration", "ask_phone_number",
                   "all_support_numbers", "ask_support_hours", "bot_challenge"}
 SURE_EMERGENCY = 0.6
+# A short message the classifier is unsure of stays on the topic even without "it" or "and".
+MAX_UNSURE_WORDS, UNSURE = 6, 0.7
+NEVER_ON_UNSURE = {"medical_emergency", "medical_advice", "out_of_scope", "share_sensitive_data"}
 # Intents that start a guided task: the user asks for it, whatever came before.
 STARTS_A_TASK = {"check_record_access", "request_access_code", "request_password_reset", "request_username_reminder",
                  "request_site", "check_site_request_status"}
@@ -64,13 +67,24 @@ def previous_topic(tracker: DialogueStateTracker) -> Optional[Text]:
     return None
 
 
+def _unsure_and_short(text: Text, intent: Text, confidence: float) -> bool:
+    """"what email do i use?" after the CE sign-in: no leaning word, but short, unsure and naming nothing.
+
+    An emergency, medical advice and "not our business" are never read this way, and a message naming a
+    portal's own thing ("where's my id card?", "my transcript") is a question of its own.
+    """
+    return (len(text.split()) <= MAX_UNSURE_WORDS and confidence < UNSURE and intent not in NEVER_ON_UNSURE
+            and line_from_words(text) is None)
+
+
 def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callable[[], Optional[Text]]) -> bool:
     """True when a short follow-up would be answered about another portal or as a general question.
 
     `topic` is only worked out (from the conversation) for a short message that leans on the last one.
     """
     text = _FILLER.sub("", text or "")
-    if not text or len(text.split()) > MAX_WORDS or not _LEANS_ON_BEFORE.search(text):
+    if not text or len(text.split()) > MAX_WORDS or not (_LEANS_ON_BEFORE.search(text) or _unsure_and_short(
+            text, intent, confidence)):
         return False
     if portal_named(text) or intent in CONVERSATIONAL or intent.startswith("followup_"):
         return False

@@ -37,12 +37,16 @@ _QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|which|why|can|c
 _SPLIT = re.compile(
     rf"\?\s+(?=\w)|[.;]\s+(?={_QUESTION_WORD}\b)|,?\s+(?:and|also|plus|oh and)\s+(?=(?:also\s+)?{_QUESTION_WORD}\b)"
     r"|,?\s+also\s+", re.I)
+# "how many admins do we need, what do they do": two questions after a comma, both starting with a question word.
+_COMMA_SPLIT = re.compile(rf"^({_QUESTION_WORD}\b[^,]*),\s+(?={_QUESTION_WORD}\b)", re.I)
 MIN_WORDS = 3
 
 
 def split_questions(text: str) -> List[str]:
     """The message's questions, when it has exactly two that are long enough to stand alone."""
     parts = [part.strip(" ?.,;") for part in _SPLIT.split(text or "")]
+    if len(parts) == 1 and _COMMA_SPLIT.match(text or ""):
+        parts = [part.strip(" ?.,;") for part in _COMMA_SPLIT.split(text, maxsplit=1) if part]
     parts = [part for part in parts if part]
     if len(parts) != 2 or any(len(part.split()) < MIN_WORDS for part in parts):
         return []

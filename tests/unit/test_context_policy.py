@@ -10,6 +10,10 @@ from bot.context_policy import asks_number_for_portal, strays_from_topic
     ("and on a phone?", "medical_emergency", 0.4, "ce_mobile_app"),  # not a sure emergency
     ("is that the same on the app", "medical_advice", 0.5, "portal_test_results"),
     ("hmm ok so what do i do", "ask_capabilities", 0.5, "security_phishing"),  # filler before the follow-up
+    ("ok so how do we sign up", "mychart_signup", 0.6, "system_link_about"),  # after an acknowledgement
+    ("hmm and what about tablets", "ce_mobile_app", 0.5, "system_link_tech_requirements"),
+    ("what email do i use", "mychart_email_required", 0.6, "ce_portal_sign_in"),  # short and unsure
+    ("how do we sign up", "mychart_signup", 0.64, "system_link_deadline"),
 ])
 def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, intent, confidence, topic):
     assert strays_from_topic(text, intent, confidence, lambda: topic)
@@ -33,6 +37,10 @@ def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, int
     ("what if we miss it?", "ce_text_for_credit", 0.8, None),  # no topic yet
     ("what is the deadline to register for the new provider portal", "ce_certificates", 0.4,
      "mychart_about"),  # long: a question of its own
+    ("where do i find my id card", "health_plans_members", 0.59, "mychart_about"),  # names its portal's thing
+    ("how do i reset my password", "login_forgot_password", 0.96, "ce_transcript"),  # sure: a new question
+    ("i think im having a stroke", "medical_emergency", 0.5, "ce_transcript"),  # never kept on a topic
+    ("whats the weather", "out_of_scope", 0.5, "ce_transcript"),
 ])
 def test_everything_else_is_left_to_the_rules(text, intent, confidence, topic):
     assert not strays_from_topic(text, intent, confidence, lambda: topic)

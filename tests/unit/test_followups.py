@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation_topic import topic_intent
 from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerInContext, AnswerTwoQuestions,
                                answer_to_followup)
+from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
 from bot.nlu.two_questions import split_questions
 
@@ -213,6 +214,8 @@ def test_gibberish_is_never_answered_from_the_topic():
     ("how do i reset my password. how long is the link good for",
      ["how do i reset my password", "how long is the link good for"]),
     ("can i see my daughter's chart? she's 15", []),
+    ("how many admins do we need, what do they do", ["how many admins do we need", "what do they do"]),
+    ("if it's locked, what do i do", []),
     ("i forgot my password and username", []),
     ("hi, how do i sign up for mychart?", []),
 ])
@@ -240,3 +243,70 @@ def test_every_table_answer_can_be_given(about):
         answer = answer_to_followup(kind, about)
         assert answer.get("text") or answer.get("response")
         assert "{" not in (answer.get("text") or "")
+
+
+def test_a_status_question_is_answered_before_the_reference_is_asked_and_a_follow_up_during_it_too():
+    """"Has our site been approved?": how review works first; "how long does that take?" then gets the approval time."""
+    question = {"event": "user", "text": "has our site been approved yet?",
+                "parse_data": {"intent": {"name": "check_site_request_status"}}}
+    form = {"name": "site_request_status_form"}
+    opening = Tracker("unit", {"requested_slot": None}, question["parse_data"] | {"text": question["text"]},
+                      [question], False, None, form, "site_request_status_form")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateSiteRequestStatusForm().run(dispatcher, opening, DOMAIN))
+    reply = said(dispatcher.messages)
+    assert reply.index("few weeks") < reply.index("reference") and "e-mail" in reply
+    assert any(e.get("name") == "requested_slot" and e.get("value") == "site_request_reference" for e in events)
+
+    follow_up = {"text": "how long does that take?", "intent": {"name": "followup_how_long", "confidence": 0.9}}
+    history = [question, {"event": "action", "name": "site_request_status_form"},
+               {"event": "user", "text": follow_up["text"], "parse_data": follow_up}]
+    during = Tracker("unit", {"requested_slot": "site_request_reference"}, follow_up, history, False, None, form,
+                     "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ValidateSiteRequestStatusForm().run(dispatcher, during, DOMAIN))
+    reply = said(dispatcher.messages)
+    assert "few weeks" in reply and "reference" in reply and "doesn't look like" not in reply
+    assert "How a site request goes" not in reply  # the explanation is not repeated
+
+
+@pytest.mark.parametrize("about,text,intent,says,not_says", [
+    ("system_link_tech_requirements", "and chrome?", "nlu_fallback", "Chrome 118", "1024x768"),
+    ("system_link_roles", "and biller?", "followup_device", "Biller: a new biller", "Requester"),
+    ("learning_center_login", "and the password?", "nlu_fallback", '"hello"', "mmddyyyy"),
+])
+def test_a_short_and_x_is_answered_from_the_lines_of_the_last_answer_that_name_x(about, text, intent, says, not_says):
+    action = AnswerFollowup() if intent.startswith("followup_") else AnswerInContext()
+    reply = said(run(action, answered(about), text, intent, **ranking((intent, 0.3))))
+    assert says in reply and not_says not in reply and "don't say" not in reply
+
+
+def test_a_reading_on_the_topic_comes_before_the_lines_of_the_last_answer():
+    """"and for a provider?" after the members' answer asks what providers do, not the line naming a provider."""
+    messages = run(AnswerInContext(), answered("health_plans_members"), "and for a provider?", "nlu_fallback",
+                   **ranking(("nlu_fallback", 0.25), ("health_plans_providers_employers", 0.2)))
+    assert [m.get("response") for m in messages] == ["utter_health_plans_providers_employers"]
+
+
+def test_a_detail_the_last_answer_does_not_name_is_not_answered_from_it():
+    reply = said(run(AnswerFollowup(), answered("proxy_access"), "is there a fee?", "followup_cost"))
+    assert "don't say" in reply and phone("mychart") in reply
+
+
+def test_a_portal_named_unclearly_after_the_list_of_numbers_gets_that_portals_number():
+    history = [{"event": "user", "text": "what are the support numbers",
+                "parse_data": {"intent": {"name": "all_support_numbers"}}},
+               {"event": "action", "name": "action_give_support_number"}]
+    reply = said(run(AnswerInContext(), history, "the CE one?", "nlu_fallback", **ranking(("nlu_fallback", 0.3))))
+    assert phone("learning_center_ce") in reply and phone("mychart") not in reply
+
+
+def test_what_is_it_after_a_detail_gives_what_the_portal_is():
+    messages = run(AnswerFollowup(), answered("system_link_approval_time"), "what is it exactly", "followup_what_is_it")
+    assert [m.get("response") for m in messages] == ["utter_system_link_about"]
+
+
+def test_an_unclear_message_in_a_conversation_about_a_portal_gets_that_portals_number_after_the_rephrase():
+    reply = run(AnswerInContext(), answered("ce_certificates"), "i did the evaluation already", "nlu_fallback",
+                **ranking(("nlu_fallback", 0.25), ("security_password_tips", 0.08)))
+    assert reply[0]["response"] == "utter_ask_rephrase" and phone("learning_center_ce") in said(reply[1:])

@@ -162,3 +162,9 @@ def test_another_child_right_after_the_check_keeps_the_relationship():
     assert verdict(check.say("can I see my 16 year old's record? he's not emancipated")) == PARENT_OF_MINOR
     assert verdict(check.say("and the 12 year old?")) == PARENT_OF_MINOR
     assert verdict(check.say("what about my 19 year old")) == ADULT
+
+
+@pytest.mark.parametrize("text", ["my 16yo is emancipated, can i still see her records",
+                                  "can i see my 15 y/o's chart? he is emancipated"])
+def test_my_and_an_age_say_the_asker_is_the_parent(text):
+    assert verdict(run(text)) == EMANCIPATED
