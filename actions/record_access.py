@@ -29,7 +29,7 @@ _RELATIONSHIP_IN_SENTENCE = [
     (GUARDIAN, re.compile(r"\bguardian(ship)?\b", re.I)),
     (OTHER, re.compile(r"\bmy (grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid)|foster \w+)'?s?\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|care giver|caretaker|take care of|care for)\b", re.I)),
-    (PARENT, re.compile(rf"\bmy ([\w-]+ ){{0,3}}?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?((year|yr)s?[- ]?old|yo|y/o)\b", re.I)),
+    (PARENT, re.compile(rf"\bmy ([\w-]+ ){{0,3}}?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?((year|yr)s?[- ]?old'?s?|yo|y/o)\b", re.I)),
     (PARENT, re.compile(r"\b(i'?m|i am|as) (his|her|their|the|a|my \w+'?s) (mom|mother|mum|dad|father|parent)\b", re.I)),
     (ADULT_FAMILY, re.compile(r"\bmy (elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)'?s?\b", re.I)),
 ]
@@ -126,8 +126,10 @@ def clear_yes_no(text: str) -> Optional[bool]:
 
 
 def parse_emancipated(text: str, asked: bool) -> Optional[bool]:
-    """Said in a sentence ("she is emancipated", "not emancipated") or, when asked, a clear yes or no."""
-    for sentence in re.findall(r"[^.?!]+[.?!]?", text):
+    """Said in a clause ("she is emancipated", "not emancipated") or, when asked, a clear yes or no.
+
+    Clauses, not sentences: in "can I see her chart, she's emancipated" the fact follows a question."""
+    for sentence in re.findall(r"[^.?!,;]+[.?!]?", text):
         if not _EMANCIPATED.search(sentence) or is_question(sentence) or _UNSURE.search(sentence):
             continue
         if _NOT_EMANCIPATED.search(sentence) or re.search(r"\b(no|not|nope)\b", sentence, re.I):

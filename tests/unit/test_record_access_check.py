@@ -165,6 +165,7 @@ def test_another_child_right_after_the_check_keeps_the_relationship():
 
 
 @pytest.mark.parametrize("text", ["my 16yo is emancipated, can i still see her records",
-                                  "can i see my 15 y/o's chart? he is emancipated"])
+                                  "can i see my 15 y/o's chart? he is emancipated",
+                                  "can i see my 16 year olds mychart, shes emancipated"])
 def test_my_and_an_age_say_the_asker_is_the_parent(text):
     assert verdict(run(text)) == EMANCIPATED
