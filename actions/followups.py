@@ -83,7 +83,18 @@ def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) ->
 def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
     """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say"."""
     detail = None if kind in (TABLE["answers"].get(about) or {}) else detail_from_answer(text, about, domain)
-    return {"text": detail} if detail else answer_to_followup(kind, about)
+    return on_topic({"text": detail} if detail else answer_to_followup(kind, about), about)
+
+
+def on_topic(reply: Dict[str, Any], about: Optional[Text]) -> Dict[str, Any]:
+    """A text reply marked as part of the topic's answer, so the topic stays.
+
+    Without it, "and the password?" after the Learning Center log-in, read (unsure) as a MyChart
+    password question but answered from the Learning Center answer, made MyChart the topic.
+    """
+    if about and "text" in reply and "response" not in reply:
+        return {**reply, "utter_action": f"utter_{about}"}
+    return reply
 
 
 def portal_named(text: Text) -> Optional[Text]:
@@ -246,7 +257,7 @@ class AnswerInContext(Action):
                 answer_for_portal_meant(dispatcher, tracker, portal_meant)
                 return []
         if detail:
-            return self.detail(dispatcher, detail)
+            return self.detail(dispatcher, detail, about)
         if not not_understood:
             # Sent here by bot.context_policy: a follow-up that no reading on the topic fits.
             say(dispatcher, "followup_not_sure", call=answer_for(line_for_intent(about)))
@@ -254,10 +265,11 @@ class AnswerInContext(Action):
         return self.not_understood(dispatcher, tracker, about)
 
     @staticmethod
-    def detail(dispatcher: CollectingDispatcher, detail: Optional[Text]) -> Optional[List[EventType]]:
+    def detail(dispatcher: CollectingDispatcher, detail: Optional[Text],
+               about: Optional[Text] = None) -> Optional[List[EventType]]:
         if not detail:
             return None
-        dispatcher.utter_message(text=detail)
+        dispatcher.utter_message(**on_topic({"text": detail}, about))
         return []
 
     @staticmethod

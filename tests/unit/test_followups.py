@@ -310,3 +310,15 @@ def test_an_unclear_message_in_a_conversation_about_a_portal_gets_that_portals_n
     reply = run(AnswerInContext(), answered("ce_certificates"), "i did the evaluation already", "nlu_fallback",
                 **ranking(("nlu_fallback", 0.25), ("security_password_tips", 0.08)))
     assert reply[0]["response"] == "utter_ask_rephrase" and phone("learning_center_ce") in said(reply[1:])
+
+
+def test_a_detail_of_the_last_answer_keeps_its_topic_for_the_next_follow_up():
+    history = answered("learning_center_login")
+    text = "and the password?"
+    messages = run(AnswerInContext(), history, text, "login_forgot_password",
+                   **ranking(("login_forgot_password", 0.35), ("security_password_tips", 0.33)))
+    assert "hello" in said(messages)
+    history += [{"event": "user", "text": text, "parse_data": {"intent": {"name": "login_forgot_password"}}},
+                {"event": "bot", "text": messages[0]["text"], "metadata": {"utter_action": messages[0]["utter_action"]}}]
+    reply = said(run(AnswerFollowup(), history, "do I have to change that", "followup_how"))
+    assert "must change" in reply and "MyChart" not in reply
