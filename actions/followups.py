@@ -13,21 +13,19 @@ could not place is read in the light of the conversation's topic before
 asking the user to rephrase.
 """
 import re
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation_topic import line_for_intent, line_from_words, previous_user_intent, topic_intent
+from actions.followup_table import TABLE
 from actions.messages import say
 from actions.support_numbers import answer_for
 from bot.facts import facts, phone
 
-TABLE: Dict[str, Any] = yaml.safe_load(Path(__file__).with_name("followups.yml").read_text(encoding="utf-8"))
 MYCHART = "mychart"
 WHAT_IS_IT = "followup_what_is_it"
 # "No, I meant MyChart" after one of these asks for that portal's number.

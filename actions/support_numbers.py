@@ -4,6 +4,8 @@
 MyChart line after a lockout. The topic of the conversation comes from
 actions/conversation_topic.py: intent names start with their topic, so
 trainers get the right number for a new intent just by naming it well.
+Where the person to call is not a support line ("can I just call?" after
+changing an appointment: the clinic), `calls:` in actions/followups.yml says so.
 """
 from typing import List, Optional, Text
 
@@ -12,8 +14,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import SYSTEM_LINK, line_from_words, topic_line
-from bot.facts import facts
+from actions.conversation_topic import SYSTEM_LINK, line_for_intent, line_from_words, topic_intent, topic_line
+from actions.followup_table import TABLE
+from bot.facts import facts, phone
 
 
 def line_from_context(tracker: Tracker) -> Optional[str]:
@@ -48,6 +51,11 @@ class GiveSupportNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        about = topic_intent(tracker)
+        call = (TABLE.get("calls") or {}).get(about)
+        if call and not line_from_words(text):
+            dispatcher.utter_message(text=call.format(phone=phone(line_for_intent(about))))
+            return []
         line = line_from_words(text) or line_from_context(tracker)
         dispatcher.utter_message(text=answer_for(line))
         return []

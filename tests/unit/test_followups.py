@@ -192,8 +192,12 @@ def test_which_one_after_the_list_of_numbers_gives_the_line_named():
 
 
 def test_how_do_i_do_that_after_the_averachart_move_is_how_to_sign_up():
-    messages = run(AnswerFollowup(), answered("mychart_averachart_move"), "how do i do that", "followup_how")
-    assert [m.get("response") for m in messages] == ["utter_mychart_signup"]
+    """Also "so I don't need to do anything?": a new MyChart account is needed, and how to get one."""
+    messages = run(AnswerFollowup(), answered("mychart_averachart_move"), "so there's nothing i have to do?",
+                   "followup_how")
+    assert len(messages) == 1
+    assert "need to set up a new MyChart account" in messages[0]["text"]
+    assert "access code" in messages[0]["text"] and phone("mychart") in messages[0]["text"]
 
 
 def test_an_unclear_correction_after_an_answer_answers_for_the_portal_named():

@@ -1,8 +1,11 @@
 """The right support number: from the words first, then from the conversation."""
+import asyncio
+
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.support_numbers import answer_for, line_from_context, line_from_words
+from actions.support_numbers import GiveSupportNumber, answer_for, line_from_context, line_from_words
 from bot.facts import phone
 
 
@@ -36,3 +39,13 @@ def test_no_context_lists_every_number():
 def test_system_link_has_no_number_in_the_documents():
     assert "site administrator" in answer_for("system_link")
     assert not any(ch.isdigit() for ch in answer_for("system_link"))
+
+
+
+def test_can_i_just_call_after_changing_an_appointment_is_the_clinic():
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_with_intents("portal_appointments", "ask_phone_number")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    text = dispatcher.messages[0]["text"]
+    assert "call your clinic" in text and "don't list clinic phone numbers" in text
+    assert phone("mychart") in text  # for problems with the portal itself
