@@ -3,7 +3,9 @@
 A linear classifier spreads its probability over the intents it knows, so
 gibberish ("blorf zanthic quib") can still reach a confident-looking score
 for a short intent such as "stop". If not one word of the message was ever
-seen in training, the honest answer is "please rephrase", not a guess.
+seen in training, the honest answer is "please rephrase", not a guess. The
+same holds when the only words it knows are courtesies ("zxqv blorp please"):
+they say nothing about what is asked, yet pull towards "yes" or "thanks".
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 _WORD = re.compile(r"[a-z]{3,}")
+COURTESIES = {"please", "pls", "plz", "thanks", "thank", "thx", "hello", "hey", "okay", "yes", "yeah", "sure"}
 VOCABULARY_FILE = "vocabulary.json"
 
 
@@ -72,7 +75,8 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             seen = words(message.get(TEXT))
-            if seen and not seen & self.vocabulary:
+            known = seen & self.vocabulary
+            if seen and (not known or (known <= COURTESIES and seen - known)):
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 0.0}
                 message.set(INTENT, fallback, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [fallback] + (message.get(INTENT_RANKING_KEY) or []),

@@ -70,6 +70,12 @@ def test_gibberish_twice_offers_topics_and_a_person(chat):
     assert re.search(r"connect you with a person|leave a message for the next agent", second), second
 
 
+def test_gibberish_with_a_please_is_not_taken_for_a_yes(chat):
+    reply = chat.say("wuzzle frobnic tarp please")
+    assert re.search(r"rephrase", reply, re.I), reply
+    assert not re.search(r"anything else", reply, re.I), reply
+
+
 def test_record_access_check_asks_only_what_it_needs(chat):
     reply = chat.say("can i see my son's medical record?")
     assert re.search(r"how old", reply, re.I)
