@@ -29,6 +29,17 @@ def slack_buttons(post):
             for e in block["elements"]}
 
 
+def claim_and_reply(stack, reference: str, channel: str):
+    """The agent finds the member's escalation (from their channel), claims it and sends AGENT_REPLY."""
+    agent = Agent(stack)
+    escalation = agent.find(reference)
+    assert escalation["channel"] == channel
+    assert agent.post(escalation["id"], "claim").status_code == 200
+    reply = agent.post(escalation["id"], "reply", {"text": AGENT_REPLY})
+    assert reply.status_code == 201, reply.text
+    return agent, escalation
+
+
 def test_a_slack_member_in_a_channel_thread_reaches_an_agent_and_comes_back(workspace, slack, channels_stack):
     user, channel = new_user(), "C0HANDOFF"
     question = workspace.message("can I talk to a real person", user, channel=channel, channel_type="channel")
@@ -41,12 +52,7 @@ def test_a_slack_member_in_a_channel_thread_reaches_an_agent_and_comes_back(work
     started = slack.wait_for_posts(2, in_thread)[1]
     reference = reference_in(started["text"])
 
-    agent = Agent(channels_stack)
-    escalation = agent.find(reference)
-    assert escalation["channel"] == "slack"
-    assert agent.post(escalation["id"], "claim").status_code == 200
-    reply = agent.post(escalation["id"], "reply", {"text": AGENT_REPLY})
-    assert reply.status_code == 201, reply.text
+    agent, escalation = claim_and_reply(channels_stack, reference, "slack")
     delivered = slack.wait_for_posts(3, in_thread)[2]
     assert delivered["text"] == f"{AGENT_NAME}: {AGENT_REPLY}"
     # Typed by a person: one message, as typed, pinging nobody (Slack escapes are &amp; &lt; &gt;).
@@ -80,12 +86,7 @@ def test_a_teams_member_reaches_an_agent_and_comes_back(channels_stack, microsof
     started = microsoft.wait_for_replies(2, in_conversation(conversation))[1]["activity"]
     reference = reference_in(started["text"])
 
-    agent = Agent(channels_stack)
-    escalation = agent.find(reference)
-    assert escalation["channel"] == "teams"
-    assert agent.post(escalation["id"], "claim").status_code == 200
-    reply = agent.post(escalation["id"], "reply", {"text": AGENT_REPLY})
-    assert reply.status_code == 201, reply.text
+    agent, escalation = claim_and_reply(channels_stack, reference, "teams")
     delivered = microsoft.wait_for_replies(3, in_conversation(conversation))[2]
     assert delivered["activity"]["text"] == f"{AGENT_NAME}: {AGENT_REPLY}"
     assert delivered["activity"]["textFormat"] == "plain"  # typed by a person: shown as typed, not as markdown
