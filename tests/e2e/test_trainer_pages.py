@@ -1,5 +1,7 @@
 """The trainers' pages in a real browser: signed out they show nothing, signed in as a trainer
 they list what members were not understood, work by keyboard alone and pass axe-core."""
+import time
+
 from tests.e2e.conftest import Chat
 
 DEMO_TRAINER = {"username": "demo.agent", "password": "DemoAgent-2024!"}  # bot/backend/demo_data.yml
@@ -18,11 +20,21 @@ def test_signed_out_the_pages_show_no_conversation(web, stack):
         assert web.page.get_by_role("link", name="Sign in on the help-desk console").is_visible()
 
 
+def open_inbox_until_listed(web, text: str, wait_seconds: float = 30) -> None:
+    """The inbox is read from the event feed, which follows Rasa's events a moment later: reload until it is in."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        web.goto("/trainer")
+        if web.page.get_by_role("cell", name=text).count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    web.page.get_by_role("cell", name=text).first.wait_for()
+
+
 def test_a_trainer_turns_a_message_into_an_example_by_keyboard(web, stack):
     Chat(stack).say("glorp the mychart zindle")
     sign_in(web)
-    web.goto("/trainer")
-    web.page.get_by_role("cell", name="glorp the mychart zindle").first.wait_for()
+    open_inbox_until_listed(web, "glorp the mychart zindle")
     assert web.axe_violations() == []
     web.screenshots("trainer-inbox")
 
