@@ -59,6 +59,7 @@ class Outcome:
     told_to_retry: int = 0
     failed: int = 0
     recovery_s: Optional[float] = None
+    slowest_s: float = 0.0  # the longest wait for a reply: every wait inside is bounded, so this is too
     seen: List[str] = field(default_factory=list)  # distinct non-normal replies, shortened
     resumed: Optional[bool] = None  # form faults: did the form go on where it was after the restart?
 
@@ -83,16 +84,18 @@ class Load:
             sender = f"fault-{uuid.uuid4().hex[:12]}"
             for message in FAQ[turn % len(FAQ)]:
                 turn += 1
+                started = time.monotonic()
                 kind, text = await say(session, self.url, sender, message)
-                self.record(kind, text)
+                self.record(kind, text, time.monotonic() - started)
                 if kind != "ok":
                     await asyncio.sleep(0.2)
 
-    def record(self, kind: str, text: str) -> None:
+    def record(self, kind: str, text: str, waited_s: float) -> None:
         if kind == "ok":
             self.last_ok = time.monotonic()
         if self.outcome is None:
             return
+        self.outcome.slowest_s = max(self.outcome.slowest_s, waited_s)
         setattr(self.outcome, kind, getattr(self.outcome, kind) + 1)
         if kind != "ok" and text[:70] not in self.outcome.seen and len(self.outcome.seen) < 3:
             self.outcome.seen.append(text[:70])
@@ -148,7 +151,9 @@ async def form_under_fault(stack: ScaleStack, kill, restart, at: int, retry: str
         for message in FORM[:at]:
             await say(session, url, sender, message)
         kill()
+        started = time.monotonic()
         kind, text = await say(session, url, sender, FORM[at])
+        outcome.slowest_s = time.monotonic() - started
         if kind == "told_to_retry" and PHONE not in text:
             kind = "failed"  # "not right now" without the number to call
         setattr(outcome, kind, getattr(outcome, kind) + 1)
@@ -241,12 +246,12 @@ def main() -> int:
         finally:
             forget(stack)
     print(f"\n{'fault':44s} {'normal':>6} {'told to retry':>13} {'failed':>6} {'recovery s':>10} "
-          f"{'form resumed':>12}  what the member saw")
+          f"{'slowest s':>9} {'form resumed':>12}  what the member saw")
     for o in outcomes:
         recovery = f"{o.recovery_s:.1f}" if o.recovery_s is not None else "never"
         resumed = "" if o.resumed is None else ("yes" if o.resumed else "NO")
-        print(f"{o.name:44s} {o.ok:>6} {o.told_to_retry:>13} {o.failed:>6} {recovery:>10} {resumed:>12}  "
-              f"{' | '.join(o.seen)}")
+        print(f"{o.name:44s} {o.ok:>6} {o.told_to_retry:>13} {o.failed:>6} {recovery:>10} {o.slowest_s:>9.1f} "
+              f"{resumed:>12}  {' | '.join(o.seen)}")
     print(f"conversation finished before the faults stored whole afterwards: {kept}")
     postgres = outcomes[1]
     forms = [o for o in outcomes if o.resumed is not None]

@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from collections import Counter
 from typing import Dict, List, Tuple
 
 import aiohttp
@@ -41,10 +42,12 @@ def conversation_of(turns: int, rng: random.Random) -> List[str]:
 
 
 async def run_load(stack: ScaleStack, conversations: int, turns: int, seed: int,
-                   request_timeout: float) -> Tuple[LevelResult, Dict[str, List[str]]]:
+                   request_timeout: float) -> Tuple[LevelResult, Dict[str, List[str]], Counter]:
+    """The turns' latencies, the plan of each conversation, and why turns failed (shortened, counted)."""
     rng = random.Random(seed)
     plans = {f"load-{uuid.uuid4().hex[:12]}": conversation_of(turns, rng) for _ in range(conversations)}
     result = LevelResult(conversations)
+    failures: Counter = Counter()
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     connector = aiohttp.TCPConnector(limit=conversations)
     async with aiohttp.ClientSession(connector=connector,
@@ -57,15 +60,16 @@ async def run_load(stack: ScaleStack, conversations: int, turns: int, seed: int,
                     replies = await say(session, url, sender, message, client_address)
                     if not any(r.get("text") for r in replies):
                         raise RuntimeError("no reply")
-                except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError):
+                except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, ValueError) as error:
                     result.errors += 1
+                    failures[f"{type(error).__name__}: {str(error)[:90]}"] += 1
                     continue
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
 
         started = time.perf_counter()
         await asyncio.gather(*(member(sender, messages) for sender, messages in plans.items()))
         result.elapsed_s = time.perf_counter() - started
-    return result, plans
+    return result, plans, failures
 
 
 def stored_user_messages(database: str) -> Dict[str, List[str]]:
@@ -101,8 +105,8 @@ def main() -> int:
                     asyncio.run(run_load(stack, 4, 5, args.seed + 1, args.request_timeout))
                     print(f"[{replicas} replica(s)] {args.conversations} conversations x {args.turns} turns "
                           "through nginx...", flush=True)
-                    result, plans = asyncio.run(run_load(stack, args.conversations, args.turns, args.seed,
-                                                         args.request_timeout))
+                    result, plans, failures = asyncio.run(run_load(stack, args.conversations, args.turns,
+                                                                   args.seed, args.request_timeout))
                     memory = peak_mb(stack)
                 stored = stored_user_messages(stack.database)
             finally:
@@ -114,11 +118,14 @@ def main() -> int:
         print(f"[{replicas} replica(s)] {len(result.latencies_ms)} turns in {result.elapsed_s:.1f} s, "
               f"{result.errors} failed, {len(wrong)} conversations stored differently from what was sent",
               flush=True)
-    print(f"\n{'replicas':>8} {'turns':>6} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        for reason, count in failures.most_common(5):
+            print(f"    {count} x {reason}", flush=True)
+    print(f"\n{'replicas':>8} {'turns':>6} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
           f"{'turns/s':>8} {'stored wrong':>12} {'rasa MB (all)':>13}")
     for replicas, result, wrong, memory in rows:
         print(f"{replicas:>8} {result.turns:>6} {result.errors:>6} {result.percentile(50):>7.0f} "
-              f"{result.percentile(95):>7.0f} {result.percentile(99):>7.0f} {result.turns_per_s:>8.1f} "
+              f"{result.percentile(95):>7.0f} {result.percentile(99):>7.0f} {result.percentile(100):>7.0f} "
+              f"{result.turns_per_s:>8.1f} "
               f"{wrong:>12} {memory['rasa']:>13.0f}")
     print("goal: 0 failed turns, every user message stored once and in order:", "MET" if ok else "MISSED")
     return 0 if ok else 1

@@ -34,6 +34,7 @@ from sanic import response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
+from bot.channels.admission import admitted
 from bot.client_address import METADATA_KEY, client_address, trusted_proxies
 from bot.handoff_relay import report_members_leaving
 from bot.redaction import redact
@@ -62,6 +63,8 @@ MAX_MESSAGE_LENGTH = 5000
 
 
 def redacting(on_new_message: OnNewMessage) -> OnNewMessage:
+    on_new_message = admitted(on_new_message)
+
     async def handle(message: UserMessage) -> Any:
         message.text, kinds = redact(message.text)
         if kinds:

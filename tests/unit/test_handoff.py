@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff, settings
+from bot.unavailable import action_unavailable_text
 
 
 def tracker(events, slots=None) -> Tracker:
@@ -84,6 +85,9 @@ def test_reasons_and_what_the_agent_reads():
     failure = handoff.MESSAGES["too_many_attempts"]["text"].format(support_phone="855-667-9704")
     assert handoff.reason_for(tracker([bot(failure), user("a person please", "request_human")])) == \
         "verification_failed"
+    # Said by Rasa itself when no action server answers (bot/unavailable.py): the agent reads why.
+    assert handoff.reason_for(tracker([bot(action_unavailable_text()), user("a person please", "request_human")])) \
+        == "backend_unavailable"
 
     events = [user("my ssn is 123-45-6789 and my password is Hunter-22", "share_sensitive_data"),
               {"event": "action", "name": "utter_share_sensitive_data"},
