@@ -64,7 +64,7 @@ test-nlu: train
 	$(PY) -m bot.cli check-nlu results/nlu/intent_report.json --min-f1 0.95
 
 # The backend's tests run in the backend's venv, the rest (actions, Rasa, end to end) in Rasa's.
-test-python: train web browser
+test-python: train web browser nginx
 	$(PY) -m pytest --ignore=tests/backend
 	$(BACKEND_PY) -m pytest -rs tests/backend
 

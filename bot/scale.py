@@ -23,7 +23,7 @@ import psycopg2
 from bot.cli import (ROOT, VAR, Ports, Service, Stack, action_service, backend_service, child_env, delete_rabbitmq_queue,
                      ensure_env_file, rabbitmq_settings,
                      free_port, new_secret, rasa_service, serve, train)
-from bot.unavailable import unavailable_text
+from bot.unavailable import slow_text, unavailable_text
 
 NGINX = "/usr/sbin/nginx"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -75,24 +75,29 @@ def drop_database(name: str) -> None:
         connection.close()
 
 
-def nginx_config(work: Path, ports: ScalePorts, bind: str = "127.0.0.1") -> Path:
+def nginx_reply(text: str) -> str:
+    """A REST channel reply with `text`, quoted for nginx's `return`."""
+    return json.dumps([{"recipient_id": "", "text": text}]).replace("'", "\\'")
+
+
+def nginx_config(work: Path, ports: ScalePorts, bind: str = "127.0.0.1", turn_timeout_s: int = 60) -> Path:
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (work / temp).mkdir(parents=True, exist_ok=True)
-    reply = json.dumps([{"recipient_id": "", "text": unavailable_text()}]).replace("'", "\\'")
     text = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
         work=str(work), bind=bind, public_port=ports.public, actions_port=ports.actions,
         rasa_servers=" ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports.rasa),
         action_servers=" ".join(f"server 127.0.0.1:{port};" for port in ports.action_servers),
-        unavailable_reply=reply)
+        unavailable_reply=nginx_reply(unavailable_text()), slow_reply=nginx_reply(slow_text()),
+        turn_timeout=turn_timeout_s)
     path = work / "nginx.conf"
     path.write_text(text)
     return path
 
 
-def nginx_service(work: Path, ports: ScalePorts, log_path: Path) -> Service:
+def nginx_service(work: Path, ports: ScalePorts, log_path: Path, turn_timeout_s: int) -> Service:
     if not os.access(NGINX, os.X_OK):
         raise RuntimeError(f"nginx is needed at {NGINX}: `sudo apt-get install nginx-light` (make run-scale does).")
-    config = nginx_config(work, ports)
+    config = nginx_config(work, ports, turn_timeout_s=turn_timeout_s)
     user = ["-g", "daemon off; user root;"] if os.geteuid() == 0 else ["-g", "daemon off;"]
     return Service("nginx", [NGINX, "-p", str(work), "-c", str(config), *user],
                    f"http://127.0.0.1:{ports.public}/nginx-health", dict(os.environ), log_path)
@@ -102,7 +107,7 @@ class ScaleStack(Stack):
     """Backend, action servers, nginx and Rasa replicas, started in that order and stopped in reverse."""
 
     def __init__(self, model: Path, ports: ScalePorts, env: Dict[str, str], work: Path, database: str,
-                 redis_db: str = REDIS_DB):
+                 redis_db: str = REDIS_DB, turn_timeout_s: int = 60):
         self.scale_ports = ports
         self.ports = Ports(rasa=ports.public, actions=ports.actions, backend=ports.backend)  # what clients use
         self.env = {**env,
@@ -128,7 +133,7 @@ class ScaleStack(Stack):
         self.action_servers = [action_service(port, self.env, logs / f"actions-{i}.log", f"action server {i}")
                                for i, port in enumerate(ports.action_servers, start=1)]
         self.backend = backend_service(ports.backend, self.env, logs / "backend.log")
-        self.nginx = nginx_service(work, ports, logs / "nginx.log")
+        self.nginx = nginx_service(work, ports, logs / "nginx.log", turn_timeout_s)
         self.services = [self.backend, *self.action_servers, self.nginx, *self.replicas]
 
     def all_ports(self) -> List[int]:
@@ -140,8 +145,11 @@ class ScaleStack(Stack):
         super().start()
 
 
-def scale_stack(model: Path, work: Path, replicas: int = 2, action_servers: int = 2) -> ScaleStack:
+def scale_stack(model: Path, work: Path, replicas: int = 2, action_servers: int = 2,
+                turn_timeout_s: int = 60) -> ScaleStack:
     """A scale profile of its own for tests and benchmarks: free ports, a new database, random tokens.
+
+    `turn_timeout_s`: how long nginx waits for a replica's answer to a chat turn.
 
     The caller drops the database afterwards (`drop_database(stack.database)`).
     """
@@ -154,7 +162,7 @@ def scale_stack(model: Path, work: Path, replicas: int = 2, action_servers: int 
     })
     ports = ScalePorts.free(replicas, action_servers)
     env["BACKEND_PUBLIC_URL"] = f"http://127.0.0.1:{ports.backend}"
-    return ScaleStack(model, ports, env, work, f"avera_scale_{new_secret()[:8]}")
+    return ScaleStack(model, ports, env, work, f"avera_scale_{new_secret()[:8]}", turn_timeout_s=turn_timeout_s)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

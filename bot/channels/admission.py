@@ -1,4 +1,5 @@
-"""Each Rasa process works on a few turns at a time; the others wait in the order they came.
+"""Each Rasa process works on a few turns at a time, the others waiting in the order they came, and
+finishes every turn it received.
 
 Rasa starts every incoming message at once. A turn is CPU work (NLU, the
 policies) between waits (tracker store, lock store, action server), and the
@@ -31,13 +32,21 @@ def turns_at_once() -> int:
 
 
 def admitted(on_new_message: OnNewMessage) -> OnNewMessage:
-    """`on_new_message` once a place is free (asyncio's semaphore wakes its waiters in order)."""
+    """`on_new_message` once a place is free (asyncio's semaphore wakes its waiters in order), run to its end.
 
-    async def handle(message: UserMessage) -> Any:
+    A message received is handled even when its caller stops waiting (a load
+    balancer's time-out, a closed connection): Sanic cancels a request's task
+    when its connection closes, which would drop the turn wherever it was.
+    """
+
+    async def turn(message: UserMessage) -> Any:
         global _turns
         if _turns is None:
             _turns = asyncio.Semaphore(turns_at_once())
         async with _turns:
             return await on_new_message(message)
+
+    async def handle(message: UserMessage) -> Any:
+        return await asyncio.shield(turn(message))
 
     return handle

@@ -2,10 +2,15 @@
 
 A conversation goes on whichever replica nginx picks; messages of one
 conversation sent at the same moment are handled one at a time (the Redis
-lock store) and each is stored once, whole, before the next.
+lock store) and each is stored once, whole, before the next. A turn nginx
+gave up waiting for is not called lost.
 """
 import asyncio
 import json
+import os
+import signal
+import time
+import urllib.error
 import uuid
 
 import aiohttp
@@ -77,3 +82,33 @@ def test_simultaneous_messages_of_one_conversation_are_handled_one_at_a_time(sca
                 following = kinds[i + 1:]
                 assert "action_listen" in following
                 assert "user" not in following[:following.index("action_listen")]
+
+
+def test_a_turn_nginx_gave_up_waiting_for_is_not_called_lost(tmp_path):
+    """A replica too slow to answer (here: stopped, nginx waits 2 s): the member hears it may still be
+    handled, not that it was not recorded; the replica, going on, handles it once."""
+    stack = scale_stack(model_path(), tmp_path, replicas=1, action_servers=1, turn_timeout_s=2)
+    try:
+        with stack:
+            chat = Chat(stack)
+            assert "855-667-9704" in chat.say("i got locked out of mychart")
+            replica = stack.replicas[0]
+            os.killpg(replica.process.pid, signal.SIGSTOP)
+            try:
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    chat.say("how long does the lockout last?")
+                reply = json.loads(refused.value.read())[0]["text"]
+            finally:
+                os.killpg(replica.process.pid, signal.SIGCONT)
+            assert refused.value.code == 504
+            assert "may still be handled" in reply and "855-667-9704" in reply
+            assert "didn't record" not in reply
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                users = [data["text"] for kind, data in stored_events(stack, chat.sender) if kind == "user"]
+                if len(users) == 2:
+                    break
+                time.sleep(0.2)
+            assert users == ["i got locked out of mychart", "how long does the lockout last?"]
+    finally:
+        forget(stack)

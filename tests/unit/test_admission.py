@@ -49,3 +49,21 @@ async def test_a_turn_that_fails_gives_its_place_back(monkeypatch):
                                    return_exceptions=True)
     assert isinstance(results[0], RuntimeError)
     assert answered == ["next"]
+
+
+async def test_a_turn_goes_on_when_its_caller_stops_waiting(monkeypatch):
+    """Sanic cancels a request's task when the connection closes; the turn must not stop half-way."""
+    monkeypatch.setattr(admission, "_turns", None)
+    stored = []
+    midway = asyncio.Event()
+
+    async def rasa(message: UserMessage) -> None:
+        midway.set()
+        await asyncio.sleep(0.05)
+        stored.append(message.text)
+
+    request = asyncio.create_task(admission.admitted(rasa)(UserMessage("hello", CollectingOutputChannel(), "s")))
+    await midway.wait()
+    request.cancel()  # the connection closed
+    await asyncio.sleep(0.1)
+    assert stored == ["hello"]
