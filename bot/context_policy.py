@@ -42,8 +42,10 @@ CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "acknowledge", "deny", 
                   "two_questions", "correction", "ask_why_needed", "request_human", "frustration", "ask_phone_number",
                   "all_support_numbers", "ask_support_hours", "bot_challenge"}
 SURE_EMERGENCY = 0.6
-# A short message the classifier is unsure of stays on the topic even without "it" or "and".
-MAX_UNSURE_WORDS, UNSURE = 6, 0.7
+# A short message the classifier is unsure of stays on the topic even without "it" or "and";
+# up to MAX_WORDS when it is less sure still ("should i just make a new account" after the CE
+# duplicate-account answer, read at 0.47 as MyChart password tips): (at most words, under confidence).
+UNSURE_READINGS = ((6, 0.7), (MAX_WORDS, 0.5))
 NEVER_ON_UNSURE = {"medical_emergency", "medical_advice", "out_of_scope", "share_sensitive_data"}
 # Intents that start a guided task: the user asks for it, whatever came before.
 STARTS_A_TASK = {"check_record_access", "request_access_code", "request_password_reset", "request_username_reminder",
@@ -73,7 +75,9 @@ def _unsure_and_short(text: Text, intent: Text, confidence: float) -> bool:
     An emergency, medical advice and "not our business" are never read this way, and a message naming a
     portal's own thing ("where's my id card?", "my transcript") is a question of its own.
     """
-    return (len(text.split()) <= MAX_UNSURE_WORDS and confidence < UNSURE and intent not in NEVER_ON_UNSURE
+    words = len(text.split())
+    return (any(words <= most and confidence < under for most, under in UNSURE_READINGS)
+            and intent not in NEVER_ON_UNSURE
             and line_from_words(text) is None)
 
 
