@@ -6,6 +6,8 @@ from actions.identity import IdentityFormValidation, IdentityRequestAction
 
 
 class ValidateAccessCodeReissueForm(IdentityFormValidation):
+    request_intent = "request_access_code"
+
     def name(self) -> Text:
         return "validate_access_code_reissue_form"
 

@@ -37,11 +37,12 @@ KEYWORDS = [
 ]
 
 
+def lines_named(text: str) -> List[str]:
+    return [line for line, pattern in KEYWORDS if pattern.search(text or "")]
+
+
 def line_from_words(text: str) -> Optional[str]:
-    for line, pattern in KEYWORDS:
-        if pattern.search(text or ""):
-            return line
-    return None
+    return next(iter(lines_named(text)), None)
 
 
 def line_for_intent(intent: Optional[Text]) -> Optional[Text]:

@@ -12,6 +12,7 @@ the first answer and an offer to start the second; a message the model
 could not place is read in the light of the conversation's topic before
 asking the user to rephrase.
 """
+import difflib
 import re
 from typing import Any, Dict, List, Optional, Text
 
@@ -28,8 +29,10 @@ from bot.facts import facts, phone
 
 MYCHART = "mychart"
 WHAT_IS_IT = "followup_what_is_it"
-# "No, I meant MyChart" after one of these asks for that portal's number.
-NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human"}
+# "No, I meant MyChart" after one of these asks for that portal's number (the IT help desk's answer is its number:
+# "and for my own mychart?" after it asks for MyChart's).
+NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human",
+                   "employee_network_password"}
 
 
 def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
@@ -47,12 +50,20 @@ def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
     return {"text": f"My documents don't say {asks} here. {answer_for(line)}"}
 
 
-# "and chrome?", "what about the biller?", "the password?": a short question about one detail.
-_ABOUT_A_DETAIL = re.compile(r"^(and|what about|how about|what of|also|plus)\b|^\W*\w+(\W+\w+)?\W*$", re.I)
+# "hmm ok so what do I do", "ugh k. and my password?": what comes before the question itself.
+FILLER = re.compile(
+    r"^((hmm+|hm+|ok(ay)?|k+|oh|um+|uh+|ugh+|wait( what)?|well|alright|right|fine|thanks)\b[\s,.!?]*)+", re.I)
+# "and chrome?", "what about the biller?", "the password?", "what is incognito?": a short question about one detail.
+_ABOUT_A_DETAIL = re.compile(
+    r"^(and|what about|how about|what of|also|plus)\b|^what(\W?s| is| are)\W+\w+(\W+\w+)?\W*$|^\W*\w+(\W+\w+)?\W*$",
+    re.I)
 _NOT_A_DETAIL = frozenset(
     "and what about how also plus the a an for of on in to it its is are my our your me we i you they "
-    "that this there then one ones with just only too again now so ok okay hmm wait".split())
+    "that this there then one ones with just only too again now so ok okay hmm wait same still".split())
 MAX_DETAIL_LINES = 3
+_FOR_SOMEONE_ELSE = re.compile(r"\bfor\b", re.I)
+# A word this close to one of the answer's words is that word mistyped ("passwrd").
+TYPO_MIN_LENGTH, TYPO_SIMILARITY = 5, 0.85
 
 
 def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) -> Optional[Text]:
@@ -61,21 +72,33 @@ def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) ->
     "and chrome?" after the System Link requirements, "and biller?" after the roles: the answer
     given already says it, so its lines naming X are repeated rather than a guess or "I don't know".
     """
-    if not about or not _ABOUT_A_DETAIL.search(text.strip()):
+    text = FILLER.sub("", text.strip())
+    if not about or not _ABOUT_A_DETAIL.search(text):
         return None
     words = {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _NOT_A_DETAIL and len(w) > 2}
     variants = [(response.get("text") or "") for response in (domain.get("responses") or {}).get(f"utter_{about}", [])
                 if not response.get("channel")]
     if not words or not variants:
         return None
+    said = set(re.findall(r"[a-z0-9]+", variants[0].lower()))
+    words = {_as_said(w, said) for w in words}
     lines = [line.strip() for line in variants[0].split("\n") if line.strip()]
     if len(lines) == 1:
         lines = [sentence for sentence in re.split(r"(?<=[.!?])\s+", lines[0]) if sentence]
+    lines = [line for line in lines if not line.endswith("?")]  # an offer ("Would you like ...?") is no detail
     stems = [re.compile(rf"\b{re.escape(w.rstrip('s'))}", re.I) for w in words]
     found = [line for line in lines if all(stem.search(line) for stem in stems)]
     if not found or len(found) > MAX_DETAIL_LINES:
         return None
     return "\n".join(found)
+
+
+def _as_said(word: Text, said: set) -> Text:
+    """The answer's own word for a mistyped one ("passwrd" -> "password"), else the word."""
+    if word in said or len(word) < TYPO_MIN_LENGTH:
+        return word
+    close = difflib.get_close_matches(word, said, n=1, cutoff=TYPO_SIMILARITY)
+    return close[0] if close else word
 
 
 def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
@@ -228,15 +251,18 @@ class AnswerInContext(Action):
         portal_meant = portal_named(text)
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
-        # Last resort before "not sure": the last answer already says what a short "and X?" asks.
+        # The last answer already says what a short "and X?" asks: "and my password?" after the AveraChart move
+        # gets those lines before any other reading of the words alone; "and for a provider?" asks the same
+        # question for someone else, so a reading on the topic comes first and the lines are the last resort.
         detail = detail_from_answer(text, about, domain)
+        detail_first = detail if not _FOR_SOMEONE_ELSE.search(text) else None
         if (portal_meant or line_from_words(text)) and previous_user_intent(tracker) in NUMBER_REQUESTS:
             # "and for MyChart?", "the CE one?", "which one is for my work computer?" right after a number:
             # that line's number.
             answer_for_portal_meant(dispatcher, tracker, portal_meant)
             return []
-        if about is None or unknown_words:
-            return self.detail(dispatcher, detail) or self.not_understood(dispatcher, tracker)
+        if about is None or unknown_words or detail_first:
+            return self.detail(dispatcher, detail, about) or self.not_understood(dispatcher, tracker)
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
         # An unclear message needs a closer reading than a clear one that strayed from the topic.
         min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE

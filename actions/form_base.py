@@ -7,9 +7,11 @@ answers it with the question's own domain response (a short follow-up such
 as "how long does that take?" from actions/followups.yml, about what the
 form is for) and asks the same slot again. It also asks every question itself (from messages.yml), so forms can
 skip questions that the answers so far make unnecessary.
-"Never mind" ends the form with nothing sent, and an emergency ends it
-after telling the user to call 911; both only when the message is not a
-valid answer, so an e-mail address misread as "stop" is still an answer.
+"Never mind" ends the form with nothing sent, an emergency ends it
+after telling the user to call 911, and "no, I meant the Learning Center"
+(a correction naming another portal than the form's) ends it and answers for
+that portal; all only when the message is not a valid answer, so an e-mail
+address misread as "stop" is still an answer.
 When a form's submit fails because the backend is down, `reopen_at` puts the
 member back at the form's last question with every other answer kept.
 """
@@ -24,7 +26,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.conversation_topic import topic_intent
-from actions.followups import FOLLOWUP_PREFIX, followup_reply
+from actions.followups import (CORRECTION, FOLLOWUP_PREFIX, answer_for_portal_meant, followup_reply, portal_named,
+                               portal_of)
 from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
 
@@ -61,6 +64,9 @@ class HelpfulFormValidation(FormValidationAction):
     """
 
     why_message: Text = "why_identity"
+    # What the form is for, as the intent that asks for it: a follow-up during the form ("where will it be
+    # sent?") is about it even when an offer started the form. None: the conversation's topic.
+    request_intent: Optional[Text] = None
     strict_parsers: Dict[Text, Callable[[Text], Any]] = {}
     form_slots: List[Text] = []
 
@@ -75,7 +81,7 @@ class HelpfulFormValidation(FormValidationAction):
         if requested and self.is_valid_answer(tracker, requested) is not True:
             leaving = self.leaving_intent(tracker)
             if leaving:
-                return self.end_form(dispatcher, leaving)
+                return self.end_form(dispatcher, leaving, tracker)
         side_answer = self.side_question_answer(tracker, domain, requested) if requested else None
         if side_answer:
             side_answer(dispatcher)
@@ -102,19 +108,23 @@ class HelpfulFormValidation(FormValidationAction):
 
     @staticmethod
     def leaving_intent(tracker: Tracker) -> Optional[Text]:
-        """"stop" or "medical_emergency" when the user wants out of the form."""
+        """"stop", "medical_emergency" or "correction" (to another portal) when the user wants out of the form."""
         intent = tracker.latest_message.get("intent") or {}
         text = tracker.latest_message.get("text") or ""
         if intent.get("name") == EMERGENCY_INTENT and (intent.get("confidence") or 0) >= EMERGENCY_MIN_CONFIDENCE:
             return EMERGENCY_INTENT
         if intent.get("name") == STOP_INTENT and _STOP_WORDS.search(text):
             return STOP_INTENT
+        if intent.get("name") == CORRECTION and portal_named(text) not in (None, portal_of(topic_intent(tracker))):
+            return CORRECTION
         return None
 
-    def end_form(self, dispatcher: CollectingDispatcher, leaving: Text) -> List[EventType]:
+    def end_form(self, dispatcher: CollectingDispatcher, leaving: Text, tracker: Tracker) -> List[EventType]:
         """Forget what the form collected and end it; nothing is sent."""
         if leaving == EMERGENCY_INTENT:
             dispatcher.utter_message(response="utter_medical_emergency")
+        elif leaving == CORRECTION:
+            answer_for_portal_meant(dispatcher, tracker, portal_named(tracker.latest_message.get("text") or ""))
         else:
             say(dispatcher, "form_cancelled")
         return [SlotSet(slot, None) for slot in self.form_slots] + [SlotSet(REQUESTED_SLOT, None)]
@@ -150,7 +160,7 @@ class HelpfulFormValidation(FormValidationAction):
         asks = "?" in text or _QUESTION_START.match(text)
         if asks and intent.startswith(FOLLOWUP_PREFIX) and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
             # "how long does that take?" during the form: about what the form is for (actions/followups.yml).
-            answer = followup_reply(intent, topic_intent(tracker), text, domain)
+            answer = followup_reply(intent, self.request_intent or topic_intent(tracker), text, domain)
             return lambda d: d.utter_message(**answer)
         response = f"utter_{intent}"
         if (

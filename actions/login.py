@@ -10,11 +10,15 @@ from actions.identity import IdentityFormValidation, IdentityRequestAction
 
 
 class ValidatePasswordResetForm(IdentityFormValidation):
+    request_intent = "request_password_reset"
+
     def name(self) -> Text:
         return "validate_password_reset_form"
 
 
 class ValidateUsernameReminderForm(IdentityFormValidation):
+    request_intent = "request_username_reminder"
+
     def name(self) -> Text:
         return "validate_username_reminder_form"
 

@@ -14,9 +14,12 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import SYSTEM_LINK, line_for_intent, line_from_words, topic_intent, topic_line
+from actions.conversation_topic import (SYSTEM_LINK, line_for_intent, line_from_words, lines_named, topic_intent,
+                                       topic_line)
 from actions.followup_table import TABLE
 from bot.facts import facts, phone
+
+ALL_NUMBERS = "all_support_numbers"
 
 
 def line_from_context(tracker: Tracker) -> Optional[str]:
@@ -51,6 +54,14 @@ class GiveSupportNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        if (tracker.latest_message.get("intent") or {}).get("name") == ALL_NUMBERS:
+            # "which number is for insurance stuff?" names one line: that one; otherwise the whole list.
+            named = lines_named(text)
+            if len(named) == 1:
+                dispatcher.utter_message(text=answer_for(named[0]))
+            else:
+                dispatcher.utter_message(response=f"utter_{ALL_NUMBERS}")
+            return []
         about = topic_intent(tracker)
         call = (TABLE.get("calls") or {}).get(about)
         if call and not line_from_words(text):

@@ -26,15 +26,17 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import line_for_intent, line_from_words
-from actions.followups import NUMBER_REQUESTS, portal_named, portal_of
+from actions.followups import FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
     r"\b(it|its|it's|that|this|they|them|those|these|there|one|ones)\b|^(and|but|so|also|what about|how about|what if)\b",
     re.I)
 MAX_WORDS = 9
-# "hmm ok so what do I do": what comes before the follow-up itself.
-_FILLER = re.compile(r"^((hmm+|hm+|ok(ay)?|oh|um+|uh+|wait( what)?|well|alright|right|thanks)\b[\s,.!?]*)+", re.I)
+# "and my password?" names a detail; "what about my password, I forgot it" asks a question of its own.
+MAX_DETAIL_WORDS = 5
+# "ugh ok. and my password?": read as "ok" for its filler, but what follows the filler is a question.
+_QUESTION = re.compile(r"^(and|but|also|plus|what|how|so)\b|\?\s*$", re.I)
 # Intents that are the conversation itself, not a question about a topic.
 # "that's not what I asked" leans on the last answer too, but it is about the answer, not
 # its topic: it goes to the hand-off offer (data/rules/handoff.yml).
@@ -81,16 +83,22 @@ def _unsure_and_short(text: Text, intent: Text, confidence: float) -> bool:
             and line_from_words(text) is None)
 
 
-def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callable[[], Optional[Text]]) -> bool:
-    """True when a short follow-up would be answered about another portal or as a general question.
+def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callable[[], Optional[Text]],
+                      answered: Callable[[Text, Text], bool] = lambda text, about: False) -> bool:
+    """True when a short follow-up would be answered about another portal or as a general question,
+    or as another question of the same portal when the last answer already says what it asks
+    (`answered`: "and my password?" after the AveraChart move, read as the password reset question).
 
     `topic` is only worked out (from the conversation) for a short message that leans on the last one.
     """
-    text = _FILLER.sub("", text or "")
+    stripped = FILLER.sub("", text or "")
+    acknowledged_then_asked = intent == "acknowledge" and stripped != (text or "") and _QUESTION.search(stripped)
+    text = stripped
     if not text or len(text.split()) > MAX_WORDS or not (_LEANS_ON_BEFORE.search(text) or _unsure_and_short(
             text, intent, confidence)):
         return False
-    if portal_named(text) or intent in CONVERSATIONAL or intent.startswith("followup_"):
+    if portal_named(text) or (intent in CONVERSATIONAL and not acknowledged_then_asked) \
+            or intent.startswith("followup_"):
         return False
     if intent == "medical_emergency" and confidence >= SURE_EMERGENCY:
         return False
@@ -101,7 +109,8 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
         return False
     if line_for_intent(intent) is None:
         return True  # a general answer ("what can you do?", medical advice) to a question about the topic
-    return portal_of(intent) != portal_of(about)
+    return portal_of(intent) != portal_of(about) or (
+        intent != about and len(text.split()) <= MAX_DETAIL_WORDS and answered(text, about))
 
 
 def previous_user_intent(tracker: DialogueStateTracker) -> Optional[Text]:
@@ -114,7 +123,7 @@ def asks_number_for_portal(text: Text, previous_intent: Optional[Text]) -> bool:
 
     The classifier, reading the words alone, may take it for another question ("own" account).
     """
-    text = _FILLER.sub("", text or "")
+    text = FILLER.sub("", text or "")
     return (previous_intent in NUMBER_REQUESTS and 0 < len(text.split()) <= MAX_WORDS
             and bool(_LEANS_ON_BEFORE.search(text)) and portal_named(text) is not None)
 
@@ -141,7 +150,9 @@ class TopicFollowupPolicy(Policy):
             message = tracker.latest_message
             intent = (message.intent or {}).get("name") or ""
             confidence = (message.intent or {}).get("confidence") or 0.0
-            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker)) \
+            responses = {"responses": domain.responses}
+            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker),
+                                 lambda text, about: detail_from_answer(text, about, responses) is not None) \
                     or asks_number_for_portal(message.text or "", previous_user_intent(tracker)):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
         return self._prediction(probabilities)

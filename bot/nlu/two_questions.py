@@ -10,7 +10,10 @@ pipeline's). When both parts are understood with confidence and ask
 different things, the message's intent becomes `two_questions` and the two
 intents are kept, in order, under `questions` for action_answer_two_questions.
 A message the classifier took for two_questions that does not split is
-given its next-best intent.
+given its next-best intent. A message the classifier is sure is one question,
+the same as its first part's, stays whole: what follows elaborates on it
+("averachart is going away. what happens to my old messages?" is the move
+question, not also a question about messaging).
 """
 from __future__ import annotations
 
@@ -66,6 +69,7 @@ class TwoQuestions(GraphComponent, IntentClassifier):
         # Intents whose whole message matters (the guided check reads every fact in it; an
         # emergency is only that) are never split.
         return {"min_confidence": 0.3,
+                "sure_whole": 0.95,
                 "keep_whole": ["check_record_access", "request_access_code", "request_password_reset",
                                "request_username_reminder", "request_site", "check_site_request_status",
                                "medical_emergency", "medical_advice", "share_sensitive_data"],
@@ -119,6 +123,9 @@ class TwoQuestions(GraphComponent, IntentClassifier):
         for message in messages:
             whole = (message.get(INTENT) or {}).get("name")
             intents = [] if whole in self.config["keep_whole"] else self.questions(message.get(TEXT))
+            if intents and intents[0] == whole and \
+                    ((message.get(INTENT) or {}).get("confidence") or 0.0) >= self.config["sure_whole"]:
+                intents = []  # one question, elaborated
             if intents:
                 message.set(INTENT, {"name": TWO_QUESTIONS, "confidence": 1.0}, add_to_output=True)
                 message.set(QUESTIONS_KEY, intents, add_to_output=True)

@@ -50,3 +50,21 @@ def test_and_for_a_portal_after_a_number_question_asks_that_portals_number():
     assert asks_number_for_portal("and for my own mychart?", "ask_phone_number")
     assert not asks_number_for_portal("and for my own mychart?", "lockout_locked_out")  # not after a number
     assert not asks_number_for_portal("my teen wants her own mychart account, can she", "ask_phone_number")
+
+
+def test_ok_then_a_question_is_a_follow_up_not_an_acknowledgement():
+    """"ugh ok. and my passwrd?" is read as "ok" for its filler; what follows it leans on the last answer."""
+    assert strays_from_topic("ugh ok. and my passwrd?", "acknowledge", 0.32, lambda: "mychart_averachart_move")
+    assert not strays_from_topic("ok got it", "acknowledge", 0.9, lambda: "mychart_averachart_move")
+
+
+def test_a_detail_the_last_answer_already_gives_stays_on_that_answer():
+    """"hmm and my username" after the AveraChart move: the move answer says it, not the username recovery."""
+    said = {"mychart_averachart_move": "username"}
+    answered = lambda text, about: said.get(about, "-") in text  # noqa: E731
+    assert strays_from_topic("hmm and my username", "login_forgot_username", 0.6, lambda: "mychart_averachart_move",
+                             answered)
+    assert not strays_from_topic("and my password?", "login_forgot_password", 0.6, lambda: "login_forgot_username",
+                                 answered)
+    assert not strays_from_topic("what about my username, i forgot it", "login_forgot_username", 0.8,
+                                 lambda: "mychart_averachart_move", answered)

@@ -326,3 +326,40 @@ def test_a_detail_of_the_last_answer_keeps_its_topic_for_the_next_follow_up():
                 {"event": "bot", "text": messages[0]["text"], "metadata": {"utter_action": messages[0]["utter_action"]}}]
     reply = said(run(AnswerFollowup(), history, "do I have to change that", "followup_how"))
     assert "must change" in reply and "MyChart" not in reply
+
+
+@pytest.mark.parametrize("text,intent,ranked", [
+    ("k. and my pasword, same one?", "nlu_fallback", [("nlu_fallback", 0.25), ("security_password_tips", 0.24)]),
+    ("ugh ok. and my passwrd?", "acknowledge", [("acknowledge", 0.32), ("security_password_tips", 0.12)]),
+    ("hmm and my username", "login_forgot_username", [("login_forgot_username", 0.61)]),
+])
+def test_and_my_password_after_the_averachart_move_is_answered_from_the_move(text, intent, ranked):
+    """Mistyped, after filler, or read as another MyChart question: the move answer already says it."""
+    reply = said(run(AnswerInContext(), answered("mychart_averachart_move"), text, intent, **ranking(*ranked)))
+    assert "won't work in MyChart" in reply and "strong password" not in reply and "Forgot" not in reply
+
+
+def test_what_is_a_word_of_the_last_answer_repeats_its_line():
+    reply = said(run(AnswerFollowup(), answered("login_reset_loop"), "what is incognito", "followup_what_is_it"))
+    assert "Incognito or Private window" in reply and "utter_mychart_about" not in reply
+
+
+def test_a_message_the_classifier_is_sure_of_stays_one_question_when_its_first_part_asks_the_same():
+    from bot.nlu.two_questions import TwoQuestions
+    from rasa.shared.nlu.training_data.message import Message
+
+    class Parts:  # the parts' model: the move, then messaging
+        classes_ = ["mychart_averachart_move", "portal_messaging"]
+
+        @staticmethod
+        def predict_proba(parts):
+            import numpy
+            return numpy.array([[0.9, 0.1], [0.1, 0.9]])
+
+    component = TwoQuestions({**TwoQuestions.get_default_config()}, None, None, Parts())
+    text = "averachart is going away i heard. what happens to my old messages"
+    sure = Message({"text": text, "intent": {"name": "mychart_averachart_move", "confidence": 0.99}})
+    unsure = Message({"text": text, "intent": {"name": "mychart_averachart_move", "confidence": 0.6}})
+    component.process([sure, unsure])
+    assert sure.get("intent")["name"] == "mychart_averachart_move"
+    assert unsure.get("intent")["name"] == "two_questions"

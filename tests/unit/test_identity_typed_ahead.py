@@ -120,3 +120,20 @@ def test_dates_of_birth_in_a_sentence():
     assert find_date_of_birth("I was born March 3, 1972", needs_cue=True, today=TODAY) == date(1972, 3, 3)
     assert find_date_of_birth("my appointment was 3/8/2026", needs_cue=True, today=TODAY) is None
     assert find_date_of_birth("it's 2/30/1990 I think", today=TODAY) is None
+
+
+def test_where_will_it_be_sent_during_the_form_is_about_what_the_form_sends():
+    """Started by a yes after the lockout answer: the reset link, not the lockout e-mail."""
+    form = ResetForm()
+    form.earlier("i'm locked out of mychart")
+    assert "first and last name" in form.say("yes", "affirm")
+    reply = form.say("where will it be sent?", "followup_where")
+    assert "e-mail already on file" in reply and "first and last name" in reply
+
+
+def test_no_i_meant_another_portal_ends_the_form_and_answers_for_that_portal():
+    form = ResetForm()
+    assert "first and last name" in form.say("reset my password", "request_password_reset")
+    reply = form.say("no i meant the learning center", "correction")
+    assert "first and last name" not in reply and "Please give" not in reply
+    assert form.slots["requested_slot"] is None

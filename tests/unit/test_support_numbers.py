@@ -49,3 +49,21 @@ def test_can_i_just_call_after_changing_an_appointment_is_the_clinic():
     text = dispatcher.messages[0]["text"]
     assert "call your clinic" in text and "don't list clinic phone numbers" in text
     assert phone("mychart") in text  # for problems with the portal itself
+
+
+@pytest.mark.parametrize("text,says", [
+    ("which number is for claims questions", [phone("health_plans")]),
+    ("all the support numbers please", [phone("mychart"), phone("health_plans"), phone("employee_it")]),
+    ("numbers for mychart and health plans", [phone("mychart"), phone("health_plans")]),
+])
+def test_all_numbers_gives_the_one_line_the_message_names_else_the_list(text, says):
+    dispatcher = CollectingDispatcher()
+    message = {"text": text, "intent": {"name": "all_support_numbers"}}
+    tracker = Tracker("t", {}, message, [{"event": "user", "text": text, "parse_data": message}], False, None, {},
+                      "action_listen")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    reply = dispatcher.messages[0].get("text") or dispatcher.messages[0].get("response")
+    if len(says) == 1:
+        assert says[0] in reply and phone("mychart") not in reply
+    else:
+        assert reply == "utter_all_support_numbers"
