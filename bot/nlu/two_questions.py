@@ -30,6 +30,9 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
+from actions.conversation_topic import line_for_intent
+from actions.followups import portal_named
+
 TWO_QUESTIONS = "two_questions"
 QUESTIONS_KEY = "questions"
 MODEL_FILE = "two_questions.pkl"
@@ -40,6 +43,9 @@ _SPLIT = re.compile(
 # "how many admins do we need, what do they do": two questions after a comma, both starting with a question word.
 _COMMA_SPLIT = re.compile(rf"^({_QUESTION_WORD}\b[^,]*),\s+(?={_QUESTION_WORD}\b)", re.I)
 MIN_WORDS = 3
+# "I need to move my appointment. Can I do it on the computer?": a second part that points back at the
+# first ("it", "he") and names no portal is about the first part's topic, not a question of its own.
+_POINTS_BACK = re.compile(r"\b(it|that|this|he|she|him|they|them|there)\b", re.I)
 
 
 def split_questions(text: str) -> List[str]:
@@ -113,7 +119,22 @@ class TwoQuestions(GraphComponent, IntentClassifier):
             if probabilities[best] < self.config["min_confidence"] or intent in self.config["not_questions"]:
                 return []
             intents.append(str(intent))
-        return intents if intents[0] != intents[1] else []
+        if intents[0] == intents[1] or self._second_leans_on_first(parts[1], intents):
+            return []
+        return intents
+
+    @staticmethod
+    def _second_leans_on_first(second: str, intents: List[str]) -> bool:
+        """The second part refers back to the first and was read as another topic or a general question.
+
+        A follow-up kind ("and how long does that take?") or a number question stays a question of its
+        own: action_answer_two_questions answers it about the first part.
+        """
+        first, other = intents
+        if other.startswith("followup_") or other == "ask_phone_number":
+            return False
+        return bool(_POINTS_BACK.search(second)) and portal_named(second) is None \
+            and line_for_intent(other) != line_for_intent(first)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

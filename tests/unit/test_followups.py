@@ -14,7 +14,7 @@ from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerIn
                                answer_to_followup)
 from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
-from bot.nlu.two_questions import split_questions
+from bot.nlu.two_questions import TwoQuestions, split_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -89,6 +89,7 @@ def test_the_same_question_about_another_portal():
     (["ce_transcript"], "no, I meant the learning center", "utter_learning_center_transcript"),
     (["lockout_locked_out"], "wait, i meant the health plans portal", "utter_health_plans_about"),
     (["learning_center_login"], "sorry i meant the CE portal", "utter_ce_portal_sign_in"),
+    (["learning_center_transcript"], "NO. the CE portal transcript, not the learning center", "utter_ce_transcript"),
 ])
 def test_a_correction_answers_for_the_portal_meant(history, text, response):
     messages = run(AnswerCorrection(), answered(*history), text, "correction")
@@ -225,6 +226,18 @@ def test_gibberish_is_never_answered_from_the_topic():
 ])
 def test_a_message_is_split_only_at_a_second_question(text, parts):
     assert split_questions(text) == parts
+
+
+@pytest.mark.parametrize("second,intents,leans", [
+    ("can i do it on the computer", ["portal_appointments", "system_link_tech_requirements"], True),
+    ("what can he do with it", ["teen_own_account", "ask_capabilities"], True),
+    ("what browsers does it support", ["system_link_deadline", "system_link_tech_requirements"], False),
+    ("how long does that take", ["request_site", "followup_how_long"], False),
+    ("is that the same for the CE portal", ["learning_center_transcript", "ce_transcript"], False),
+    ("whats proxy access", ["teen_own_account", "proxy_access"], False),
+])
+def test_a_second_part_pointing_back_at_the_first_is_no_question_of_its_own(second, intents, leans):
+    assert TwoQuestions._second_leans_on_first(second, intents) is leans
 
 
 def test_the_table_names_only_known_intents_kinds_and_responses():
