@@ -10,7 +10,9 @@ pipeline's). When both parts are understood with confidence and ask
 different things, the message's intent becomes `two_questions` and the two
 intents are kept, in order, under `questions` for action_answer_two_questions.
 A message the classifier took for two_questions that does not split is
-given its next-best intent.
+given its next-best intent. A courtesy before a question ("Thank you. Whom
+should I telephone?", "ok great, and how long does it take") is not taken for
+a thank-you: the question after it is classified and answered.
 """
 from __future__ import annotations
 
@@ -36,13 +38,19 @@ from actions.followups import portal_named
 TWO_QUESTIONS = "two_questions"
 QUESTIONS_KEY = "questions"
 MODEL_FILE = "two_questions.pkl"
-_QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|which|why|can|could|do|does|is|are|should|will|would)"
+_QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|whom|which|why|can|could|do|does|is|are|should|will|would)"
 _SPLIT = re.compile(
     rf"\?\s+(?=\w)|[.;]\s+(?={_QUESTION_WORD}\b)|,?\s+(?:and|also|plus|oh and)\s+(?=(?:also\s+)?{_QUESTION_WORD}\b)"
     r"|,?\s+also\s+", re.I)
 # "how many admins do we need, what do they do": two questions after a comma, both starting with a question word.
 _COMMA_SPLIT = re.compile(rf"^({_QUESTION_WORD}\b[^,]*),\s+(?={_QUESTION_WORD}\b)", re.I)
 MIN_WORDS = 3
+# "Thank you. Whom should I telephone?": a courtesy first, then the question that matters.
+_COURTESY_FIRST = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|thank you(?: so much| very much)?|thanks?|ty|great|cool|perfect|got it|alright|hi|hello)\b[\s,.!]*)+"
+    r"(?P<rest>\w.*)$", re.I)
+_A_QUESTION = re.compile(rf"\?\s*$|^(?:(?:and|so|also|but)\s+)?{_QUESTION_WORD}\b", re.I)
+COURTESIES = ("thank", "acknowledge", "greet")
 # "I need to move my appointment. Can I do it on the computer?": a second part that points back at the
 # first ("it", "he") and names no portal is about the first part's topic, not a question of its own.
 _POINTS_BACK = re.compile(r"\b(it|that|this|he|she|him|they|them|there)\b", re.I)
@@ -136,9 +144,28 @@ class TwoQuestions(GraphComponent, IntentClassifier):
         return bool(_POINTS_BACK.search(second)) and portal_named(second) is None \
             and line_for_intent(other) != line_for_intent(first)
 
+    def question_after_courtesy(self, text: str) -> Optional[Dict[str, Any]]:
+        """The intent of the question after a leading "thanks" or "ok", when there is a clear one."""
+        match = _COURTESY_FIRST.match(text or "")
+        if not match or self.model is None:
+            return None
+        rest = match.group("rest")
+        if len(rest.split()) < MIN_WORDS - 1 or not _A_QUESTION.search(rest):
+            return None
+        probabilities = self.model.predict_proba([rest])[0]
+        best = probabilities.argmax()
+        intent = str(self.model.classes_[best])
+        if probabilities[best] < self.config["min_confidence"] or intent in self.config["not_questions"] \
+                or intent in COURTESIES:
+            return None
+        return {"name": intent, "confidence": float(probabilities[best])}
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             whole = (message.get(INTENT) or {}).get("name")
+            if whole in COURTESIES and (question := self.question_after_courtesy(message.get(TEXT))):
+                message.set(INTENT, question, add_to_output=True)
+                continue
             intents = [] if whole in self.config["keep_whole"] else self.questions(message.get(TEXT))
             if intents:
                 message.set(INTENT, {"name": TWO_QUESTIONS, "confidence": 1.0}, add_to_output=True)
