@@ -78,6 +78,26 @@ def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) ->
     return "\n".join(found)
 
 
+# "wait what?", "huh?", "what do you mean": the last answer was not clear, it asks about nothing new.
+_CONFUSED = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|wait|hmm+|um+|uh+|sorry|so)\W+)*(?:(?:what|huh|pardon|come again)\W*)+$"
+    r"|^\W*(?:(?:wait|hmm+|sorry|so)\W+)*what do you mean\W*$|^\W*i don'?t (?:get|understand)(?: (?:it|that|this))?\W*$",
+    re.I)
+
+
+def is_confused(text: Text) -> bool:
+    return bool(_CONFUSED.search(text or ""))
+
+
+def say_again(dispatcher: CollectingDispatcher, text: Text, about: Optional[Text], domain: DomainDict) -> bool:
+    """"wait what?" after an answer: that answer again (not what the portal is, not "please rephrase")."""
+    if not (about and is_confused(text) and has_response(domain, about)):
+        return False
+    say(dispatcher, "followup_say_again")
+    dispatcher.utter_message(response=f"utter_{about}")
+    return True
+
+
 def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
     """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say"."""
     detail = None if kind in (TABLE["answers"].get(about) or {}) else detail_from_answer(text, about, domain)
@@ -141,7 +161,7 @@ class AnswerFollowup(Action):
             dispatcher.utter_message(response=f"utter_{same_question_for(about, portal)}")
         elif about is None:
             say(dispatcher, "followup_without_topic")
-        else:
+        elif not say_again(dispatcher, text, about, domain):
             dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
 
@@ -246,6 +266,8 @@ class AnswerInContext(Action):
             return []
         if about is None or unknown_words:
             return self.detail(dispatcher, detail) or self.not_understood(dispatcher, tracker)
+        if say_again(dispatcher, text, about, domain):
+            return []
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
         # An unclear message needs a closer reading than a clear one that strayed from the topic.
         min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE

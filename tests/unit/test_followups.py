@@ -339,3 +339,43 @@ def test_a_detail_of_the_last_answer_keeps_its_topic_for_the_next_follow_up():
                 {"event": "bot", "text": messages[0]["text"], "metadata": {"utter_action": messages[0]["utter_action"]}}]
     reply = said(run(AnswerFollowup(), history, "do I have to change that", "followup_how"))
     assert "must change" in reply and "MyChart" not in reply
+
+
+class _StubModel:
+    """Reads every question as a number question, for the courtesy tests."""
+    classes_ = ["ask_phone_number", "thank"]
+
+    @staticmethod
+    def predict_proba(texts):
+        import numpy
+        return numpy.array([[0.9, 0.1] for _ in texts])
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Thank you. Whom should I telephone?", "ask_phone_number"),
+    ("ok thanks, and who do i call", "ask_phone_number"),
+    ("ok thanks", None),
+    ("thank you so much for your help", None),
+    ("great, that is all", None),
+])
+def test_a_question_after_a_courtesy_is_the_question(text, intent):
+    component = TwoQuestions(TwoQuestions.get_default_config(), None, None, _StubModel())
+    found = component.question_after_courtesy(text)
+    assert (found or {}).get("name") == intent
+
+
+@pytest.mark.parametrize("action,text,intent", [
+    (AnswerFollowup(), "wait what", "followup_what_is_it"),
+    (AnswerFollowup(), "huh?", "followup_what_is_it"),
+    (AnswerInContext(), "what do you mean", "nlu_fallback"),
+])
+def test_wait_what_after_an_answer_gives_that_answer_again(action, text, intent):
+    messages = run(action, answered("login_forgot_password"), text, intent,
+                   **ranking((intent, 0.9)))
+    assert "Here it is again" in said(messages)
+    assert messages[-1]["response"] == "utter_login_forgot_password"
+
+
+def test_what_is_it_is_still_what_the_portal_is():
+    messages = run(AnswerFollowup(), answered("login_forgot_password"), "what is that", "followup_what_is_it")
+    assert [m.get("response") for m in messages] == ["utter_mychart_about"]

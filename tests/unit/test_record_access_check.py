@@ -190,3 +190,27 @@ def test_relationships_and_ages_in_everyday_wording(text, expected):
     assert verdict(reply) == expected, reply
     if expected is None:
         assert "how old" not in reply.lower() and "how are you related" in reply.lower()
+
+
+def test_never_mind_and_another_question_answers_it_and_leaves_the_check():
+    check = Check()
+    check.say("can i see my son's chart")
+    reply_events = check.events[:]
+    dispatcher = CollectingDispatcher()
+    text = "actually never mind, how do i renew my meds"
+    check.events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": "portal_prescription_renewal"}}})
+    tracker = Tracker("unit", dict(check.slots), {"text": text, "intent": {"name": "portal_prescription_renewal",
+                                                                            "confidence": 0.9}},
+                      check.events, False, None, {"name": "record_access_form"}, "action_listen")
+    events = asyncio.run(ValidateRecordAccessForm().run(dispatcher, tracker, DOMAIN))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_portal_prescription_renewal"]
+    assert {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None} in events
+    assert all(e["value"] is None for e in events if e["name"] in SLOTS)
+    assert reply_events
+
+
+def test_a_question_after_a_lead_in_is_answered_and_the_age_asked_again():
+    check = Check()
+    check.say("can i see my son's chart")
+    reply = check.say("hmm ok but how do i renew my meds", "portal_prescription_renewal")
+    assert "how old" in reply.lower() and "years" not in reply.lower()
