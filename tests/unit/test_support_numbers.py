@@ -49,3 +49,13 @@ def test_can_i_just_call_after_changing_an_appointment_is_the_clinic():
     text = dispatcher.messages[0]["text"]
     assert "call your clinic" in text and "don't list clinic phone numbers" in text
     assert phone("mychart") in text  # for problems with the portal itself
+
+
+def test_who_do_i_call_about_my_appointment_after_changing_one_is_the_clinic():
+    dispatcher = CollectingDispatcher()
+    events = [{"event": "user", "text": "can i move my appointment", "parse_data": {"intent": {"name": "portal_appointments"}}},
+              {"event": "user", "text": "who do i call to move my appointment",
+               "parse_data": {"intent": {"name": "ask_phone_number"}}}]
+    tracker = Tracker("t", {}, {"text": "who do i call to move my appointment"}, events, False, None, {}, "action_listen")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    assert "call your clinic" in dispatcher.messages[0]["text"]
