@@ -160,10 +160,29 @@ class AnswerFollowup(Action):
             # "is that the same for the CE portal?": the same question, about the portal named.
             dispatcher.utter_message(response=f"utter_{same_question_for(about, portal)}")
         elif about is None:
-            say(dispatcher, "followup_without_topic")
+            self.about_what_it_names(dispatcher, tracker, kind, text, domain)
         elif not say_again(dispatcher, text, about, domain):
             dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
+
+
+    @staticmethod
+    def about_what_it_names(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, text: Text,
+                            domain: DomainDict) -> None:
+        """No topic yet: "proxy access, what is that?" names it; the classifier's next reading says which."""
+        named = next((r["name"] for r in tracker.latest_message.get("intent_ranking") or []
+                      if (r.get("confidence") or 0) >= NAMED_TOPIC_MIN_CONFIDENCE and line_for_intent(r.get("name"))
+                      and has_response(domain, r["name"])), None)
+        if named is None:
+            say(dispatcher, "followup_without_topic")
+        elif kind == WHAT_IS_IT:
+            dispatcher.utter_message(response=f"utter_{named}")
+        else:
+            dispatcher.utter_message(**followup_reply(kind, named, text, domain))
+
+
+# A follow-up asked first names its subject: the reading of it that is at least this likely.
+NAMED_TOPIC_MIN_CONFIDENCE = 0.15
 
 
 class AnswerCorrection(Action):

@@ -379,3 +379,14 @@ def test_wait_what_after_an_answer_gives_that_answer_again(action, text, intent)
 def test_what_is_it_is_still_what_the_portal_is():
     messages = run(AnswerFollowup(), answered("login_forgot_password"), "what is that", "followup_what_is_it")
     assert [m.get("response") for m in messages] == ["utter_mychart_about"]
+
+
+def test_a_follow_up_asked_first_is_about_what_it_names():
+    messages = run(AnswerFollowup(), [], "proxy access, what is that", "followup_what_is_it",
+                   **ranking(("followup_what_is_it", 0.6), ("proxy_access", 0.3)))
+    assert [m.get("response") for m in messages] == ["utter_proxy_access"]
+    reply = said(run(AnswerFollowup(), [], "how long does proxy access take", "followup_how_long",
+                     **ranking(("followup_how_long", 0.6), ("proxy_access", 0.3))))
+    assert "don't say how long" in reply and phone("mychart") in reply
+    assert "Which portal" in said(run(AnswerFollowup(), [], "how long does that take", "followup_how_long",
+                                      **ranking(("followup_how_long", 0.9), ("ce_certificates", 0.05))))
