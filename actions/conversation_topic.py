@@ -33,7 +33,8 @@ KEYWORDS = [
     ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?)", re.I)),
     ("health_plans", re.compile(r"\b(health ?plans?|insurance|claims?|deductible|member id|id card|in-network)\b", re.I)),
     (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*)\b", re.I)),
-    ("mychart", re.compile(r"\b(my ?chart|avera ?chart|access code|activation code|patient portal|locked out|lockout)\b", re.I)),
+    ("mychart", re.compile(r"\b(my ?chart|avera ?chart|access code|activation code|patient portal|locked out|lockout|"
+                           r"proxy|test results?|lab results?|prescriptions?|refills?|appointments?|appts?)\b", re.I)),
 ]
 
 

@@ -101,6 +101,26 @@ def _as_said(word: Text, said: set) -> Text:
     return close[0] if close else word
 
 
+# "wait what?", "huh?", "what do you mean": the last answer was not clear, it asks about nothing new.
+_CONFUSED = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|wait|hmm+|um+|uh+|sorry|so)\W+)*(?:(?:what|huh|pardon|come again)\W*)+$"
+    r"|^\W*(?:(?:wait|hmm+|sorry|so)\W+)*what do you mean\W*$|^\W*i don'?t (?:get|understand)(?: (?:it|that|this))?\W*$",
+    re.I)
+
+
+def is_confused(text: Text) -> bool:
+    return bool(_CONFUSED.search(text or ""))
+
+
+def say_again(dispatcher: CollectingDispatcher, text: Text, about: Optional[Text], domain: DomainDict) -> bool:
+    """"wait what?" after an answer: that answer again (not what the portal is, not "please rephrase")."""
+    if not (about and is_confused(text) and has_response(domain, about)):
+        return False
+    say(dispatcher, "followup_say_again")
+    dispatcher.utter_message(response=f"utter_{about}")
+    return True
+
+
 def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
     """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say"."""
     detail = None if kind in (TABLE["answers"].get(about) or {}) else detail_from_answer(text, about, domain)
@@ -118,8 +138,17 @@ def on_topic(reply: Dict[str, Any], about: Optional[Text]) -> Dict[str, Any]:
     return reply
 
 
+# "the CE transcript, not the learning center": a portal named only to be ruled out.
+_RULED_OUT = re.compile(r"\b(not|isn'?t|wasn'?t)( for| about| in| on)?( the| my)?\s*$", re.I)
+
+
 def portal_named(text: Text) -> Optional[Text]:
-    return next((name for name, portal in TABLE["portals"].items() if re.search(portal["words"], text, re.I)), None)
+    """The portal the message names, leaving out one it rules out ("..., not the Learning Center")."""
+    for name, portal in TABLE["portals"].items():
+        for match in re.finditer(portal["words"], text, re.I):
+            if not _RULED_OUT.search(text[:match.start()]):
+                return name
+    return None
 
 
 def portal_of(intent: Optional[Text]) -> Optional[Text]:
@@ -154,10 +183,29 @@ class AnswerFollowup(Action):
             # "is that the same for the CE portal?": the same question, about the portal named.
             dispatcher.utter_message(response=f"utter_{same_question_for(about, portal)}")
         elif about is None:
-            say(dispatcher, "followup_without_topic")
-        else:
+            self.about_what_it_names(dispatcher, tracker, kind, text, domain)
+        elif not say_again(dispatcher, text, about, domain):
             dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
+
+
+    @staticmethod
+    def about_what_it_names(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, text: Text,
+                            domain: DomainDict) -> None:
+        """No topic yet: "proxy access, what is that?" names it; the classifier's next reading says which."""
+        named = next((r["name"] for r in tracker.latest_message.get("intent_ranking") or []
+                      if (r.get("confidence") or 0) >= NAMED_TOPIC_MIN_CONFIDENCE and line_for_intent(r.get("name"))
+                      and has_response(domain, r["name"])), None)
+        if named is None:
+            say(dispatcher, "followup_without_topic")
+        elif kind == WHAT_IS_IT:
+            dispatcher.utter_message(response=f"utter_{named}")
+        else:
+            dispatcher.utter_message(**followup_reply(kind, named, text, domain))
+
+
+# A follow-up asked first names its subject: the reading of it that is at least this likely.
+NAMED_TOPIC_MIN_CONFIDENCE = 0.15
 
 
 class AnswerCorrection(Action):
@@ -263,6 +311,8 @@ class AnswerInContext(Action):
             return []
         if about is None or unknown_words or detail_first:
             return self.detail(dispatcher, detail, about) or self.not_understood(dispatcher, tracker)
+        if say_again(dispatcher, text, about, domain):
+            return []
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
         # An unclear message needs a closer reading than a clear one that strayed from the topic.
         min_confidence = UNCLEAR_MIN_CONFIDENCE if not_understood else STRAYED_MIN_CONFIDENCE

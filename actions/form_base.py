@@ -7,11 +7,12 @@ answers it with the question's own domain response (a short follow-up such
 as "how long does that take?" from actions/followups.yml, about what the
 form is for) and asks the same slot again. It also asks every question itself (from messages.yml), so forms can
 skip questions that the answers so far make unnecessary.
-"Never mind" ends the form with nothing sent, an emergency ends it
-after telling the user to call 911, and "no, I meant the Learning Center"
-(a correction naming another portal than the form's) ends it and answers for
-that portal; all only when the message is not a valid answer, so an e-mail
-address misread as "stop" is still an answer.
+"Never mind" ends the form with nothing sent ("never mind, how do I ...?"
+also answers the question), an emergency ends it after telling the user to
+call 911, and "no, I meant the Learning Center" (a correction naming another
+portal than the form's) ends it and answers for that portal; all only when
+the message is not a valid answer, so an e-mail address misread as "stop" is
+still an answer.
 When a form's submit fails because the backend is down, `reopen_at` puts the
 member back at the form's last question with every other answer kept.
 """
@@ -26,8 +27,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.conversation_topic import topic_intent
-from actions.followups import (CORRECTION, FOLLOWUP_PREFIX, answer_for_portal_meant, followup_reply, portal_named,
-                               portal_of)
+from actions.followups import (CORRECTION, FOLLOWUP_PREFIX, answer_for_portal_meant, followup_reply, is_confused,
+                               portal_named, portal_of)
 from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
 
@@ -43,6 +44,10 @@ _QUESTION_START = re.compile(
     r"^(why|what|how|when|where|who|which|can|could|do|does|is|are|will|would|should)\b", re.I
 )
 SIDE_QUESTION_MIN_CONFIDENCE = 0.3
+# "actually, never mind: how do I renew my meds?": what comes before the question itself.
+_LEAD_IN = re.compile(
+    r"^((actually|ok(ay)?|hmm+|wait|sorry|oh|but|and|so|um+|never ?mind|nevermind|forget (it|that|about it)|no)\b[\s,.:;!-]*)+",
+    re.I)
 
 
 def reopen_at(form: Text, slot: Text) -> List[EventType]:
@@ -83,6 +88,10 @@ class HelpfulFormValidation(FormValidationAction):
             if leaving:
                 return self.end_form(dispatcher, leaving, tracker)
         side_answer = self.side_question_answer(tracker, domain, requested) if requested else None
+        if side_answer and _STOP_WORDS.search(tracker.latest_message.get("text") or ""):
+            # "never mind, how do I renew my meds?": the question is answered and the form left, nothing sent.
+            side_answer(dispatcher)
+            return [SlotSet(slot, None) for slot in self.form_slots] + [SlotSet(REQUESTED_SLOT, None)]
         if side_answer:
             side_answer(dispatcher)
             events: List[EventType] = [SlotSet(requested, None)]
@@ -148,16 +157,16 @@ class HelpfulFormValidation(FormValidationAction):
     ) -> Optional[Callable[[CollectingDispatcher], None]]:
         """How to answer the user's side question, if the message was one."""
         message = tracker.latest_message or {}
-        intent = (message.get("intent") or {}).get("name")
+        intent = (message.get("intent") or {}).get("name") or ""
         confidence = (message.get("intent") or {}).get("confidence") or 0.0
         text = (message.get("text") or "").strip()
         if intent == "share_sensitive_data":
             return lambda d: d.utter_message(response="utter_share_sensitive_data")
         if intent == "ask_why_needed" and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
             return lambda d: say(d, self.why_message)
-        if self.is_valid_answer(tracker, requested):
-            return None
-        asks = "?" in text or _QUESTION_START.match(text)
+        if self.is_valid_answer(tracker, requested) or is_confused(text):
+            return None  # "wait what?": the question itself, asked again, is the answer
+        asks = "?" in text or _QUESTION_START.match(_LEAD_IN.sub("", text))
         if asks and intent.startswith(FOLLOWUP_PREFIX) and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
             # "how long does that take?" during the form: about what the form is for (actions/followups.yml).
             answer = followup_reply(intent, self.request_intent or topic_intent(tracker), text, domain)

@@ -26,16 +26,18 @@ SLOTS = ["access_relationship", "patient_age", "patient_emancipated"]
 
 _CHILD = r"(son|daughter|child|kid|kids|children|teen|teenager|boy|girl|baby|toddler|infant|minor)"
 _RELATIONSHIP_IN_SENTENCE = [
-    (GUARDIAN, re.compile(r"\bguardian(ship)?\b", re.I)),
-    (OTHER, re.compile(r"\bmy (grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid)|foster \w+)'?s?\b", re.I)),
+    (GUARDIAN, re.compile(r"\bg(ua|au)rd(ia|ai)n(ship)?\b", re.I)),  # "gaurdian" too
+    (OTHER, re.compile(r"\bmy ([\w-]+ ){0,3}?(grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid)|foster \w+)'?s?\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|care giver|caretaker|take care of|care for)\b", re.I)),
     (PARENT, re.compile(rf"\bmy ([\w-]+ ){{0,3}}?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?((year|yr)s?[- ]?old'?s?|yo|y/o)\b", re.I)),
     (PARENT, re.compile(r"\b(i'?m|i am|as) (his|her|their|the|a|my \w+'?s) (mom|mother|mum|dad|father|parent)\b", re.I)),
-    (ADULT_FAMILY, re.compile(r"\bmy (elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)'?s?\b", re.I)),
+    (ADULT_FAMILY, re.compile(r"\bmy (own |elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)'?s?\b", re.I)),
+    # "wife's records", "i'm her son": the patient is a spouse or a parent, an adult.
+    (ADULT_FAMILY, re.compile(r"\b(husband|wife|spouse|partner)'s\b|\b(i'?m|i am) (his|her|their) (son|daughter|child|husband|wife|spouse|partner)\b", re.I)),
 ]
 # Only when the relationship was asked: a bare "mom" or "aunt" is an answer.
 _RELATIONSHIP_ANSWER = [
-    (GUARDIAN, re.compile(r"\bguardian\b", re.I)),
+    (GUARDIAN, re.compile(r"\bg(ua|au)rd(ia|ai)n\b", re.I)),
     (OTHER, re.compile(r"\b(grand\w*|aunt|uncle|niece|nephew|cousin|brother|sister|sibling|friend|neighbou?r|"
                        r"foster|step ?\w+|in-?law|relative|other)\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|caretaker|carer|nurse|aide)\b", re.I)),
@@ -46,7 +48,7 @@ _ADULT_WORDS = re.compile(r"\b(adult|grown|elderly|senior|over 18|18 or older|ag
 _TEEN_WORDS = re.compile(r"\b(teen|teenager|teenage)s?\b", re.I)
 _YOUNG_WORDS = re.compile(r"\b(baby|infant|toddler|newborn|little one)\b", re.I)
 _AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b(?:[- ]old)?|\s*[.!]?\s*$)", re.I)
-_AGE_AFTER_VERB = re.compile(r"\b(?:is|s|are|aged?|turned|turns|turning)\s+(\d{1,3})\b", re.I)
+_AGE_AFTER_VERB = re.compile(r"\b(?:is|s|shes|hes|are|aged?|turned|turns|turning)\s+(\d{1,3})\b", re.I)
 _ONE_NUMBER = re.compile(r"\b(\d{1,3})\b")
 _NUMBER_WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -227,6 +229,9 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
             found["patient_emancipated"] = emancipated
         if requested == "patient_age" and not found:
             say(dispatcher, "invalid_patient_age")
+        if requested == "patient_emancipated" and emancipated is None and _UNSURE.search(text):
+            # "I don't know": what it means and whom to ask, then the question again.
+            say(dispatcher, "emancipated_meaning", support_phone=phone("mychart"))
         tracker.slots.update(found)
         return [SlotSet(slot, value) for slot, value in found.items()]
 

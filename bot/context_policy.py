@@ -109,6 +109,8 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
         return False
     if line_for_intent(intent) is None:
         return True  # a general answer ("what can you do?", medical advice) to a question about the topic
+    if line_from_words(text) == line_for_intent(intent) != line_for_intent(about):
+        return False  # "and how do I get proxy access?" after System Link: names its own portal's thing
     return portal_of(intent) != portal_of(about) or (
         intent != about and len(text.split()) <= MAX_DETAIL_WORDS and answered(text, about))
 

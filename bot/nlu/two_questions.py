@@ -13,7 +13,10 @@ A message the classifier took for two_questions that does not split is
 given its next-best intent. A message the classifier is sure is one question,
 the same as its first part's, stays whole: what follows elaborates on it
 ("averachart is going away. what happens to my old messages?" is the move
-question, not also a question about messaging).
+question, not also a question about messaging). A courtesy before a question
+("Thank you. Whom should I telephone?", "ok great, and how long does it
+take") is not taken for a thank-you: the question after it is classified and
+answered.
 """
 from __future__ import annotations
 
@@ -33,16 +36,28 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
+from actions.conversation_topic import line_for_intent
+from actions.followups import portal_named
+
 TWO_QUESTIONS = "two_questions"
 QUESTIONS_KEY = "questions"
 MODEL_FILE = "two_questions.pkl"
-_QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|which|why|can|could|do|does|is|are|should|will|would)"
+_QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|whom|which|why|can|could|do|does|is|are|should|will|would)"
 _SPLIT = re.compile(
     rf"\?\s+(?=\w)|[.;]\s+(?={_QUESTION_WORD}\b)|,?\s+(?:and|also|plus|oh and)\s+(?=(?:also\s+)?{_QUESTION_WORD}\b)"
     r"|,?\s+also\s+", re.I)
 # "how many admins do we need, what do they do": two questions after a comma, both starting with a question word.
 _COMMA_SPLIT = re.compile(rf"^({_QUESTION_WORD}\b[^,]*),\s+(?={_QUESTION_WORD}\b)", re.I)
 MIN_WORDS = 3
+# "Thank you. Whom should I telephone?": a courtesy first, then the question that matters.
+_COURTESY_FIRST = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|thank you(?: so much| very much)?|thanks?|ty|great|cool|perfect|got it|alright|hi|hello)\b[\s,.!]*)+"
+    r"(?P<rest>\w.*)$", re.I)
+_A_QUESTION = re.compile(rf"\?\s*$|^(?:(?:and|so|also|but)\s+)?{_QUESTION_WORD}\b", re.I)
+COURTESIES = ("thank", "acknowledge", "greet")
+# "I need to move my appointment. Can I do it on the computer?": a second part that points back at the
+# first ("it", "he") and names no portal is about the first part's topic, not a question of its own.
+_POINTS_BACK = re.compile(r"\b(it|that|this|he|she|him|they|them|there)\b", re.I)
 
 
 def split_questions(text: str) -> List[str]:
@@ -117,11 +132,45 @@ class TwoQuestions(GraphComponent, IntentClassifier):
             if probabilities[best] < self.config["min_confidence"] or intent in self.config["not_questions"]:
                 return []
             intents.append(str(intent))
-        return intents if intents[0] != intents[1] else []
+        if intents[0] == intents[1] or self._second_leans_on_first(parts[1], intents):
+            return []
+        return intents
+
+    @staticmethod
+    def _second_leans_on_first(second: str, intents: List[str]) -> bool:
+        """The second part refers back to the first and was read as another topic or a general question.
+
+        A follow-up kind ("and how long does that take?") or a number question stays a question of its
+        own: action_answer_two_questions answers it about the first part.
+        """
+        first, other = intents
+        if other.startswith("followup_") or other == "ask_phone_number":
+            return False
+        return bool(_POINTS_BACK.search(second)) and portal_named(second) is None \
+            and line_for_intent(other) != line_for_intent(first)
+
+    def question_after_courtesy(self, text: str) -> Optional[Dict[str, Any]]:
+        """The intent of the question after a leading "thanks" or "ok", when there is a clear one."""
+        match = _COURTESY_FIRST.match(text or "")
+        if not match or self.model is None:
+            return None
+        rest = match.group("rest")
+        if len(rest.split()) < MIN_WORDS - 1 or not _A_QUESTION.search(rest):
+            return None
+        probabilities = self.model.predict_proba([rest])[0]
+        best = probabilities.argmax()
+        intent = str(self.model.classes_[best])
+        if probabilities[best] < self.config["min_confidence"] or intent in self.config["not_questions"] \
+                or intent in COURTESIES:
+            return None
+        return {"name": intent, "confidence": float(probabilities[best])}
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             whole = (message.get(INTENT) or {}).get("name")
+            if whole in COURTESIES and (question := self.question_after_courtesy(message.get(TEXT))):
+                message.set(INTENT, question, add_to_output=True)
+                continue
             intents = [] if whole in self.config["keep_whole"] else self.questions(message.get(TEXT))
             if intents and intents[0] == whole and \
                     ((message.get(INTENT) or {}).get("confidence") or 0.0) >= self.config["sure_whole"]:

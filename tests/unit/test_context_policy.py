@@ -39,6 +39,9 @@ def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, int
      "mychart_about"),  # long: a question of its own
     ("where do i find my id card", "health_plans_members", 0.59, "mychart_about"),  # names its portal's thing
     ("how do i reset my password", "login_forgot_password", 0.96, "ce_transcript"),  # sure: a new question
+    ("and how do i get proxy access", "proxy_access", 0.9, "system_link_deadline"),  # names a MyChart thing
+    ("what about my test results", "portal_test_results", 0.8, "ce_text_for_credit"),
+    ("and can i refill prescriptions there", "portal_prescription_renewal", 0.7, "health_plans_members"),
     ("i think im having a stroke", "medical_emergency", 0.5, "ce_transcript"),  # never kept on a topic
     ("whats the weather", "out_of_scope", 0.5, "ce_transcript"),
 ])

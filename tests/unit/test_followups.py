@@ -14,7 +14,7 @@ from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerIn
                                answer_to_followup)
 from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
-from bot.nlu.two_questions import split_questions
+from bot.nlu.two_questions import TwoQuestions, split_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -89,6 +89,7 @@ def test_the_same_question_about_another_portal():
     (["ce_transcript"], "no, I meant the learning center", "utter_learning_center_transcript"),
     (["lockout_locked_out"], "wait, i meant the health plans portal", "utter_health_plans_about"),
     (["learning_center_login"], "sorry i meant the CE portal", "utter_ce_portal_sign_in"),
+    (["learning_center_transcript"], "NO. the CE portal transcript, not the learning center", "utter_ce_transcript"),
 ])
 def test_a_correction_answers_for_the_portal_meant(history, text, response):
     messages = run(AnswerCorrection(), answered(*history), text, "correction")
@@ -227,6 +228,18 @@ def test_a_message_is_split_only_at_a_second_question(text, parts):
     assert split_questions(text) == parts
 
 
+@pytest.mark.parametrize("second,intents,leans", [
+    ("can i do it on the computer", ["portal_appointments", "system_link_tech_requirements"], True),
+    ("what can he do with it", ["teen_own_account", "ask_capabilities"], True),
+    ("what browsers does it support", ["system_link_deadline", "system_link_tech_requirements"], False),
+    ("how long does that take", ["request_site", "followup_how_long"], False),
+    ("is that the same for the CE portal", ["learning_center_transcript", "ce_transcript"], False),
+    ("whats proxy access", ["teen_own_account", "proxy_access"], False),
+])
+def test_a_second_part_pointing_back_at_the_first_is_no_question_of_its_own(second, intents, leans):
+    assert TwoQuestions._second_leans_on_first(second, intents) is leans
+
+
 def test_the_table_names_only_known_intents_kinds_and_responses():
     intents = set(DOMAIN["intents"])
     responses = set(DOMAIN["responses"])
@@ -363,3 +376,54 @@ def test_a_message_the_classifier_is_sure_of_stays_one_question_when_its_first_p
     component.process([sure, unsure])
     assert sure.get("intent")["name"] == "mychart_averachart_move"
     assert unsure.get("intent")["name"] == "two_questions"
+
+
+class _StubModel:
+    """Reads every question as a number question, for the courtesy tests."""
+    classes_ = ["ask_phone_number", "thank"]
+
+    @staticmethod
+    def predict_proba(texts):
+        import numpy
+        return numpy.array([[0.9, 0.1] for _ in texts])
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Thank you. Whom should I telephone?", "ask_phone_number"),
+    ("ok thanks, and who do i call", "ask_phone_number"),
+    ("ok thanks", None),
+    ("thank you so much for your help", None),
+    ("great, that is all", None),
+])
+def test_a_question_after_a_courtesy_is_the_question(text, intent):
+    component = TwoQuestions(TwoQuestions.get_default_config(), None, None, _StubModel())
+    found = component.question_after_courtesy(text)
+    assert (found or {}).get("name") == intent
+
+
+@pytest.mark.parametrize("action,text,intent", [
+    (AnswerFollowup(), "wait what", "followup_what_is_it"),
+    (AnswerFollowup(), "huh?", "followup_what_is_it"),
+    (AnswerInContext(), "what do you mean", "nlu_fallback"),
+])
+def test_wait_what_after_an_answer_gives_that_answer_again(action, text, intent):
+    messages = run(action, answered("login_forgot_password"), text, intent,
+                   **ranking((intent, 0.9)))
+    assert "Here it is again" in said(messages)
+    assert messages[-1]["response"] == "utter_login_forgot_password"
+
+
+def test_what_is_it_is_still_what_the_portal_is():
+    messages = run(AnswerFollowup(), answered("login_forgot_password"), "what is that", "followup_what_is_it")
+    assert [m.get("response") for m in messages] == ["utter_mychart_about"]
+
+
+def test_a_follow_up_asked_first_is_about_what_it_names():
+    messages = run(AnswerFollowup(), [], "proxy access, what is that", "followup_what_is_it",
+                   **ranking(("followup_what_is_it", 0.6), ("proxy_access", 0.3)))
+    assert [m.get("response") for m in messages] == ["utter_proxy_access"]
+    reply = said(run(AnswerFollowup(), [], "how long does proxy access take", "followup_how_long",
+                     **ranking(("followup_how_long", 0.6), ("proxy_access", 0.3))))
+    assert "don't say how long" in reply and phone("mychart") in reply
+    assert "Which portal" in said(run(AnswerFollowup(), [], "how long does that take", "followup_how_long",
+                                      **ranking(("followup_how_long", 0.9), ("ce_certificates", 0.05))))

@@ -169,3 +169,48 @@ def test_another_child_right_after_the_check_keeps_the_relationship():
                                   "can i see my 16 year olds mychart, shes emancipated"])
 def test_my_and_an_age_say_the_asker_is_the_parent(text):
     assert verdict(run(text)) == EMANCIPATED
+
+
+def test_not_knowing_whether_the_child_is_emancipated_explains_it_and_asks_again():
+    check = Check()
+    check.say("can I see my 16 year old daughter's record")
+    reply = check.say("i dont know")
+    assert "treats as an adult" in reply and "855-667-9704" in reply
+    assert "emancipated minor?" in reply and verdict(reply) is None
+
+
+@pytest.mark.parametrize("text,expected", [("shes 15. can i see her records", None),
+                                           ("wife's records. can i see them", ADULT),
+                                           ("why cant i see my own mothers records, i'm her son", ADULT),
+                                           ("im the legal gaurdian of my 13 yo nephew, can i see his chart",
+                                            PARENT_OF_MINOR),
+                                           ("can i see my 12 year old niece's chart", OTHER)])
+def test_relationships_and_ages_in_everyday_wording(text, expected):
+    reply = run(text)
+    assert verdict(reply) == expected, reply
+    if expected is None:
+        assert "how old" not in reply.lower() and "how are you related" in reply.lower()
+
+
+def test_never_mind_and_another_question_answers_it_and_leaves_the_check():
+    check = Check()
+    check.say("can i see my son's chart")
+    reply_events = check.events[:]
+    dispatcher = CollectingDispatcher()
+    text = "actually never mind, how do i renew my meds"
+    check.events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": "portal_prescription_renewal"}}})
+    tracker = Tracker("unit", dict(check.slots), {"text": text, "intent": {"name": "portal_prescription_renewal",
+                                                                            "confidence": 0.9}},
+                      check.events, False, None, {"name": "record_access_form"}, "action_listen")
+    events = asyncio.run(ValidateRecordAccessForm().run(dispatcher, tracker, DOMAIN))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_portal_prescription_renewal"]
+    assert {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None} in events
+    assert all(e["value"] is None for e in events if e["name"] in SLOTS)
+    assert reply_events
+
+
+def test_a_question_after_a_lead_in_is_answered_and_the_age_asked_again():
+    check = Check()
+    check.say("can i see my son's chart")
+    reply = check.say("hmm ok but how do i renew my meds", "portal_prescription_renewal")
+    assert "how old" in reply.lower() and "years" not in reply.lower()

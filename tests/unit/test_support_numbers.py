@@ -67,3 +67,13 @@ def test_all_numbers_gives_the_one_line_the_message_names_else_the_list(text, sa
         assert says[0] in reply and phone("mychart") not in reply
     else:
         assert reply == "utter_all_support_numbers"
+
+
+def test_who_do_i_call_about_my_appointment_after_changing_one_is_the_clinic():
+    dispatcher = CollectingDispatcher()
+    events = [{"event": "user", "text": "can i move my appointment", "parse_data": {"intent": {"name": "portal_appointments"}}},
+              {"event": "user", "text": "who do i call to move my appointment",
+               "parse_data": {"intent": {"name": "ask_phone_number"}}}]
+    tracker = Tracker("t", {}, {"text": "who do i call to move my appointment"}, events, False, None, {}, "action_listen")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    assert "call your clinic" in dispatcher.messages[0]["text"]
