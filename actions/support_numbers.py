@@ -68,6 +68,11 @@ class GiveSupportNumber(Action):
             # "who do I call to move my appointment?": the clinic, even though "appointment" names MyChart.
             dispatcher.utter_message(text=call.format(phone=phone(line_for_intent(about))))
             return []
+        named = lines_named(text)
+        if len(named) > 1:
+            # "she can't get into MyChart and my network password expired: which line does each of us call?"
+            dispatcher.utter_message(text="\n".join(answer_for(line) for line in named))
+            return []
         line = line_from_words(text) or line_from_context(tracker)
         dispatcher.utter_message(text=answer_for(line))
         return []

@@ -77,3 +77,14 @@ def test_who_do_i_call_about_my_appointment_after_changing_one_is_the_clinic():
     tracker = Tracker("t", {}, {"text": "who do i call to move my appointment"}, events, False, None, {}, "action_listen")
     asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
     assert "call your clinic" in dispatcher.messages[0]["text"]
+
+
+def test_a_number_question_naming_two_lines_gets_both():
+    dispatcher = CollectingDispatcher()
+    events = [{"event": "user", "text": "my mother is locked out of mychart and my epic password expired, who do we call",
+               "parse_data": {"intent": {"name": "ask_phone_number"}}}]
+    tracker = Tracker("t", {}, {"text": events[0]["text"], "intent": {"name": "ask_phone_number"}}, events, False,
+                      None, {}, "action_listen")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    text = dispatcher.messages[0]["text"]
+    assert phone("mychart") in text and phone("employee_it") in text
