@@ -29,6 +29,7 @@ from bot.facts import facts, phone
 
 MYCHART = "mychart"
 WHAT_IS_IT = "followup_what_is_it"
+VAGUE_HOW = "followup_how"
 # "No, I meant MyChart" after one of these asks for that portal's number (the IT help desk's answer is its number:
 # "and for my own mychart?" after it asks for MyChart's).
 NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human",
@@ -86,11 +87,16 @@ def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) ->
     if len(lines) == 1:
         lines = [sentence for sentence in re.split(r"(?<=[.!?])\s+", lines[0]) if sentence]
     lines = [line for line in lines if not line.endswith("?")]  # an offer ("Would you like ...?") is no detail
-    stems = [re.compile(rf"\b{re.escape(w.rstrip('s'))}", re.I) for w in words]
+    stems = [re.compile(rf"\b{re.escape(_stem(w))}", re.I) for w in words]
     found = [line for line in lines if all(stem.search(line) for stem in stems)]
     if not found or len(found) > MAX_DETAIL_LINES:
         return None
     return "\n".join(found)
+
+
+def _stem(word: Text) -> Text:
+    """"scheduling" -> "schedul", so it finds "schedule"; "browsers" -> "browser"."""
+    return re.sub(r"(ing|ed)$", "", word) if len(word) > 6 else word.rstrip("s")
 
 
 def _as_said(word: Text, said: set) -> Text:
@@ -122,8 +128,12 @@ def say_again(dispatcher: CollectingDispatcher, text: Text, about: Optional[Text
 
 
 def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: DomainDict) -> Dict[str, Any]:
-    """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say"."""
-    detail = None if kind in (TABLE["answers"].get(about) or {}) else detail_from_answer(text, about, domain)
+    """The table's answer; where it has none, the last answer's lines on the detail asked, else "don't say".
+
+    A vague "how" reading ("ok. what about scheduling?") names a detail: the last answer's lines on it come first.
+    """
+    in_table = kind in (TABLE["answers"].get(about) or {})
+    detail = None if in_table and kind != VAGUE_HOW else detail_from_answer(text, about, domain)
     return on_topic({"text": detail} if detail else answer_to_followup(kind, about), about)
 
 

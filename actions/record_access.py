@@ -30,9 +30,10 @@ _RELATIONSHIP_IN_SENTENCE = [
     (OTHER, re.compile(r"\bmy ([\w-]+ ){0,3}?(grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid)|foster \w+)'?s?\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|care giver|caretaker|take care of|care for)\b", re.I)),
     (PARENT, re.compile(rf"\bmy ([\w-]+ ){{0,3}}?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?((year|yr)s?[- ]?old'?s?|yo|y/o)\b", re.I)),
-    (PARENT, re.compile(r"\b(i'?m|i am|as) (his|her|their|the|a|my \w+'?s) (mom|mother|mum|dad|father|parent)\b", re.I)),
+    (PARENT, re.compile(r"\b(i'?m|i am|as) ((his|her|their|the|a|my \w+'?s) )?(mom|mother|mum|dad|father|parent)\b", re.I)),
     (ADULT_FAMILY, re.compile(r"\bmy (own |elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)'?s?\b", re.I)),
     # "wife's records", "i'm her son": the patient is a spouse or a parent, an adult.
+    (OTHER, re.compile(r"\b(my )?(brother|sister|sibling|aunt|uncle|cousin)'?s\b", re.I)),
     (ADULT_FAMILY, re.compile(r"\b(husband|wife|spouse|partner)'s\b|\b(i'?m|i am) (his|her|their) (son|daughter|child|husband|wife|spouse|partner)\b", re.I)),
 ]
 # Only when the relationship was asked: a bare "mom" or "aunt" is an answer.
