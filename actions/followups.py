@@ -30,6 +30,8 @@ from bot.facts import facts, phone
 MYCHART = "mychart"
 WHAT_IS_IT = "followup_what_is_it"
 VAGUE_HOW = "followup_how"
+# A follow-up asked first names its subject: the reading of it that is at least this likely.
+NAMED_TOPIC_MIN_CONFIDENCE = 0.15
 # "No, I meant MyChart" after one of these asks for that portal's number (the IT help desk's answer is its number:
 # "and for my own mychart?" after it asks for MyChart's).
 NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours", "request_human",
@@ -198,7 +200,6 @@ class AnswerFollowup(Action):
             dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
 
-
     @staticmethod
     def about_what_it_names(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text, text: Text,
                             domain: DomainDict) -> None:
@@ -212,10 +213,6 @@ class AnswerFollowup(Action):
             dispatcher.utter_message(response=f"utter_{named}")
         else:
             dispatcher.utter_message(**followup_reply(kind, named, text, domain))
-
-
-# A follow-up asked first names its subject: the reading of it that is at least this likely.
-NAMED_TOPIC_MIN_CONFIDENCE = 0.15
 
 
 class AnswerCorrection(Action):
