@@ -30,6 +30,7 @@ NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 POSTGRES_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 DATABASE = "avera_scale"  # make run-scale's own database (created when missing)
 REDIS_DB = "5"  # make run-scale's own Redis database
+LOCK_LIFETIME_SECONDS = "10"  # how long a conversation's lock ticket lives (docs/OPERATIONS.md)
 
 
 @dataclass
@@ -117,6 +118,9 @@ class ScaleStack(Stack):
                     "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": database,
                     "TRACKER_DB_USER": "postgres", "TRACKER_DB_PASSWORD": "",
                     "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": redis_db,
+                    # A replica that dies mid-turn leaves its lock ticket behind: the member's next message
+                    # waits until it expires (Rasa's default: 60 s). A turn holds the lock for a second or two.
+                    "TICKET_LOCK_LIFETIME": env.get("TICKET_LOCK_LIFETIME") or LOCK_LIFETIME_SECONDS,
                     # the review inbox's events through RabbitMQ: the .env's settings, else this machine's
                     "BACKEND_EVENT_FEED": "rabbitmq",
                     **rabbitmq_settings(env.get("RABBITMQ_QUEUE") or f"avera_events_{database}"),
