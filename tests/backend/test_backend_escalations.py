@@ -235,6 +235,17 @@ async def test_invalid_escalations_are_a_422_and_need_the_actions_token(api):
     assert (await api.post("/escalations", {}, token=None)).status == 401
 
 
+NO_ROW_IDS = ("abc", "0", "-1", "1.5", "\u0663", "309123157658175344281124864")  # last: beyond a 64-bit key
+
+
+async def test_an_id_no_escalation_can_have_is_not_found_not_a_server_error(consoles, agent_names):
+    alice = consoles()
+    await alice.sign_in(agent_names["alice"])
+    for bad_id in NO_ROW_IDS:
+        status, body = await alice.call("GET", f"/escalations/{bad_id}")
+        assert status == 404 and body["error"]["code"] == "not_found", bad_id
+
+
 async def test_the_console_stream_shows_new_escalations_and_member_messages_live(api, backend, consoles, agent_names):
     alice = consoles()
     await alice.sign_in(agent_names["alice"])

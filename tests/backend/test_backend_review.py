@@ -144,6 +144,13 @@ async def test_answers_inside_identity_forms_are_never_kept_and_cannot_become_ex
         assert reply.status == 409, reply.body
 
 
+async def test_an_id_no_review_item_can_have_is_not_found_not_a_server_error(feed):
+    for bad_id in ("abc", "0", "-1", "\u0663", "309123157658175344281124864"):  # last: beyond a 64-bit key
+        for reply in (await feed.api.get(f"/review/items/{bad_id}"),
+                      await feed.api.post(f"/review/items/{bad_id}/example", {"intent": "greet"})):
+            assert reply.status == 404 and reply.body["error"]["code"] == "not_found", bad_id
+
+
 async def test_a_redelivered_event_and_a_restart_count_nothing_twice(feed):
     first = Conversation().user("zxqv blorp", "nlu_fallback", 0.2, real="greet").action("utter_ask_rephrase")
     await feed.publish(first)

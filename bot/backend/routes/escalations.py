@@ -12,7 +12,7 @@ from bot.backend.auth import ACTIONS, actor, allow
 from bot.backend.errors import ApiError, FieldErrors
 from bot.backend.models import ESCALATION_STATUSES
 from bot.backend.rasa_client import RasaUnavailable
-from bot.backend.routes.common import db_of, settings_of
+from bot.backend.routes.common import db_of, path_row_id, settings_of
 from bot.backend.services import agents, escalations
 from bot.backend.validation import Form, read_json, storable
 
@@ -55,10 +55,7 @@ def _message_text(form: Form, name: str = "text") -> str:
 
 
 def _escalation_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["escalation_id"])
-    except ValueError:
-        raise ApiError(404, "There is no escalation with this id.") from None
+    return path_row_id(request, "escalation_id", escalations.NO_SUCH_ESCALATION)
 
 
 @routes.post("/escalations")

@@ -8,7 +8,7 @@ from aiohttp import web
 from bot.backend.agent_auth import agent_session
 from bot.backend.auth import ADMIN, allow
 from bot.backend.errors import FieldErrors
-from bot.backend.routes.common import db_of, settings_of
+from bot.backend.routes.common import db_of, path_row_id, settings_of
 from bot.backend.services import analytics, review
 from bot.backend.training_data import TrainingData
 from bot.backend.validation import query_text, read_json
@@ -53,10 +53,7 @@ def training_data(request: web.Request) -> Optional[TrainingData]:
 
 
 def item_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["item_id"])
-    except ValueError:
-        raise FieldErrors({"item_id": "must be a number"}) from None
+    return path_row_id(request, "item_id", review.NO_SUCH_ITEM)
 
 
 @routes.get("/review")

@@ -24,6 +24,7 @@ from bot.facts import phone
 OPEN_STATUSES = ("queued", "claimed")
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LIST_LIMIT = 200
+NO_SUCH_ESCALATION = "There is no escalation with this id."
 
 
 def new_reference() -> str:
@@ -136,7 +137,7 @@ async def listed(session: AsyncSession, escalation: Escalation) -> Dict[str, Any
 async def get(session: AsyncSession, escalation_id: int) -> Escalation:
     escalation = await session.get(Escalation, escalation_id)
     if escalation is None:
-        raise ApiError(404, "There is no escalation with this id.")
+        raise ApiError(404, NO_SUCH_ESCALATION)
     return escalation
 
 

@@ -27,6 +27,7 @@ CONTEXT_TURNS = 3
 STOP_WORDS = {"a", "an", "the", "i", "my", "me", "to", "is", "it", "do", "can", "how", "of", "for", "and", "on", "in"}
 NOT_SUGGESTED = COMPLAINT_INTENTS | {"nlu_fallback", "out_of_scope", "request_human", "affirm", "deny", "thank"}
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+NO_SUCH_ITEM = "No such review item."
 
 
 def reasons(turn: ReviewTurn) -> List[str]:
@@ -116,7 +117,7 @@ async def context(session: AsyncSession, turn_id: int) -> Dict:
 async def open_turn(session: AsyncSession, turn_id: int, must_be_open: bool = True) -> ReviewTurn:
     turn = await session.get(ReviewTurn, turn_id)
     if turn is None:
-        raise ApiError(404, "No such review item.")
+        raise ApiError(404, NO_SUCH_ITEM)
     if turn.masked:
         raise ApiError(409, "Answers given inside a form are never kept and cannot become examples.")
     if must_be_open and turn.review_status != "open":
