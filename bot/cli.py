@@ -366,7 +366,7 @@ def delete_rabbitmq_queue(name: str) -> None:
 def rabbitmq_broker() -> Dict[str, object]:
     """Rasa's pika event broker for the review feed, as endpoints.scale.yml configures it (RABBITMQ_*)."""
     brokers = yaml.safe_load((ROOT / "endpoints.scale.yml").read_text())["event_broker"]["brokers"]
-    return next(broker for broker in brokers if broker["type"] == "pika")
+    return next(broker for broker in brokers if broker["type"].endswith("PikaEventBroker"))
 
 
 def isolated_stack(model: Path, work: Path, speed_ups: bool = True, rabbitmq_queue: Optional[str] = None,

@@ -7,7 +7,7 @@ FanOutEventBroker hands every event to each broker listed under it.
 
 In the embedded default, SharedSQLiteEventBroker writes every event into the
 `events` table of the backend's SQLite database, where the review feed reads
-it (the scale profile uses RabbitMQ instead). Rasa's SQL broker opens SQLite with its
+it (the scale profile uses RabbitMQ instead, through TurnBatchingPikaEventBroker below). Rasa's SQL broker opens SQLite with its
 defaults: a rollback journal synced on every commit, and a writer that fails at
 once while the backend writes. This subclass uses WAL (as the backend does) and
 waits for the other writer instead. Waiting must not stall Rasa: Rasa publishes
@@ -22,8 +22,10 @@ import queue
 import threading
 from typing import Any, Dict, List, Optional
 
+import aio_pika
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -77,6 +79,40 @@ class SharedSQLiteEventBroker(SQLEventBroker):
     async def close(self) -> None:
         self._pending.put(_STOP)
         await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+
+
+class TurnBatchingPikaEventBroker(PikaEventBroker):
+    """Rasa's pika broker (the same settings), sending the events published in one go as one message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gathered: List[Dict[str, Any]] = []
+
+    def publish(self, event: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> None:
+        """Gather the event; what gathered is sent once the publisher yields to the event loop."""
+        if not self._gathered:
+            self._loop.call_soon(self._send_gathered)
+        self._gathered.append(event)
+
+    def _send_gathered(self) -> None:
+        events, self._gathered = self._gathered, []
+        task = self._loop.create_task(self._publish_batch(events))
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+
+    async def _publish_batch(self, events: List[Dict[str, Any]]) -> None:
+        """Kept for the reconnection (Rasa's _publish_unpublished_messages) when it fails, as Rasa does."""
+        message = aio_pika.Message(json.dumps(events).encode(), app_id=self.rasa_environment,
+                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        try:
+            if self._exchange is None:
+                raise ConnectionError("not connected to RabbitMQ")
+            await self._exchange.publish(message, "")
+        except Exception as error:  # the event texts stay out of the log: they may hold personal data
+            log.warning("could not publish %d events to RabbitMQ (%s); kept for the reconnection",
+                        len(events), type(error).__name__)
+            if self.should_keep_unpublished_messages:
+                self._unpublished_events.extend(events)
 
 
 class FanOutEventBroker(EventBroker):

@@ -5,15 +5,17 @@ Two sources, chosen by BACKEND_EVENT_FEED:
   database (the embedded default); the feed reads the rows after the last one it
   applied and moves its position in the same transaction, so a restart neither
   skips nor repeats an event.
-- "rabbitmq": Rasa's pika broker publishes to a durable queue (the scale profile);
-  each message is acknowledged only after its transaction commits, so nothing is
-  lost while the feed is down, and a redelivered message changes nothing
+- "rabbitmq": the scale profile's pika broker publishes to a durable queue, a
+  turn's events as one message holding a list (bot/event_broker.py; Rasa's own
+  broker sends one event a message, also read); each message is applied in one
+  transaction and acknowledged only after it commits, so nothing is lost while
+  the feed is down, and a redelivered message changes nothing
   (services/conversation_feed.py).
 """
 import asyncio
 import json
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -29,11 +31,22 @@ RETRY_SECONDS = 2.0
 
 
 def decode(body: Any) -> Optional[Dict[str, Any]]:
+    """One event (a broker table's row); anything else is skipped."""
+    event = _parsed(body)
+    return event if isinstance(event, dict) else None
+
+
+def decode_message(body: Any) -> List[Dict[str, Any]]:
+    """The events in one AMQP message: a list of them, or one event; what is not an event is skipped."""
+    parsed = _parsed(body)
+    return [event for event in (parsed if isinstance(parsed, list) else [parsed]) if isinstance(event, dict)]
+
+
+def _parsed(body: Any) -> Any:
     try:
-        event = json.loads(body)
+        return json.loads(body)
     except (TypeError, ValueError):
         return None
-    return event if isinstance(event, dict) else None
 
 
 async def follow_sql_table(db: Database, poll_seconds: float) -> None:
@@ -97,10 +110,11 @@ async def follow_rabbitmq(db: Database, settings: Settings) -> None:
         queue = await channel.declare_queue(settings.rabbitmq_queue, durable=True)
         async with queue.iterator() as messages:
             async for message in messages:
-                event = decode(message.body)
-                if event is not None:
+                events = decode_message(message.body)
+                if events:
                     async with db.transaction() as session:
-                        await apply_event(session, event)
+                        for event in events:
+                            await apply_event(session, event)
                 await message.ack()
 
 

@@ -5,6 +5,7 @@ database; these tests write the same rows (the JSON Rasa publishes) and read
 what the inbox, the analytics and the training-data files show.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,53 @@ async def test_the_inbox_lists_exactly_the_misunderstood_messages_grouped_by_wor
     assert reasons["what about my bill"] == ["complaint_followed"]
     assert reasons["my records are wrong"] == ["handoff_followed"]
     assert all("fallback" in item["reasons"] for item in dogs["items"])
+
+
+@pytest.fixture
+async def rabbitmq_feed(tmp_path, start_backend, api_for):
+    """A backend consuming a RabbitMQ queue of its own (the scale profile's feed), and a publisher to it."""
+    import aio_pika
+
+    queue = f"avera_test_{uuid.uuid4().hex[:8]}"
+    try:
+        connection = await aio_pika.connect(host="127.0.0.1", port=5672, login="guest", password="guest")
+    except (OSError, aio_pika.exceptions.AMQPConnectionError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"RabbitMQ is needed on 127.0.0.1:5672 ({error}); CI must test the scale profile's feed")
+        pytest.skip(f"RabbitMQ is not running: {error}")
+    channel = await connection.channel()
+    await channel.declare_queue(queue, durable=True)
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "data", checkout / "data")
+    shutil.copy(ROOT / "domain.yml", checkout / "domain.yml")
+    server = start_backend(None, BACKEND_EVENT_FEED="rabbitmq", BACKEND_TRAINING_DATA_DIR=str(checkout),
+                           RABBITMQ_HOST="127.0.0.1", RABBITMQ_PORT="5672", RABBITMQ_USER="guest",
+                           RABBITMQ_PASSWORD="guest", RABBITMQ_QUEUE=queue)
+
+    async def publish(body: bytes) -> None:
+        await channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue)
+
+    yield api_for(server), publish
+    await channel.queue_delete(queue)
+    await connection.close()
+
+
+async def test_the_rabbitmq_feed_applies_a_turn_sent_as_one_message_and_single_events(rabbitmq_feed):
+    api, publish = rabbitmq_feed
+    as_one_message = Conversation().user("zxqv blorp flarn", "nlu_fallback", 0.2, real="greet") \
+        .action("utter_ask_rephrase").bot("Sorry, I didn't quite understand.")
+    one_by_one = Conversation().user("quuxle wibble", "nlu_fallback", 0.2, real="greet").action("utter_ask_rephrase")
+    await publish(json.dumps(as_one_message.events).encode())  # the scale profile's broker: a turn a message
+    await publish(b"not json")  # skipped, and the feed goes on
+    for event in one_by_one.events:  # Rasa's own pika broker: an event a message
+        await publish(json.dumps(event).encode())
+
+    for _ in range(200):
+        groups = (await api.get("/review")).body["groups"]
+        if len(groups) == 2:
+            break
+        time.sleep(0.05)
+    assert sorted(texts(groups)) == [["quuxle wibble"], ["zxqv blorp flarn"]]
 
 
 async def test_answers_inside_identity_forms_are_never_kept_and_cannot_become_examples(feed):

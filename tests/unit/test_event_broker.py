@@ -1,8 +1,15 @@
-"""The review feed's SQLite broker never holds up Rasa while the backend writes to the same file."""
+"""The review feed's brokers: SQLite never holds up Rasa while the backend writes to the same file;
+RabbitMQ gets a turn's events as one message."""
+import asyncio
 import json
 import sqlite3
+import uuid
 
-from bot.event_broker import SharedSQLiteEventBroker
+import aio_pika
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.event_broker import SharedSQLiteEventBroker, TurnBatchingPikaEventBroker
+from tests.services import require_rabbitmq
 
 
 async def test_publishing_goes_on_while_another_writer_holds_the_database(tmp_path):
@@ -20,3 +27,27 @@ async def test_publishing_goes_on_while_another_writer_holds_the_database(tmp_pa
         rows = reader.execute("SELECT sender_id, data FROM events ORDER BY id").fetchall()
     assert [json.loads(data)["text"] for _, data in rows] == [str(n) for n in range(100)]
     assert rows[4][0] == "member-1"
+
+
+async def test_rabbitmq_gets_the_events_published_in_one_go_as_one_message_in_order():
+    require_rabbitmq()
+    queue = f"avera_test_{uuid.uuid4().hex[:8]}"
+    config = {"url": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest", "queues": [queue]}
+    broker = await TurnBatchingPikaEventBroker.from_endpoint_config(EndpointConfig.from_dict(config))
+    for number in range(12):  # one turn: Rasa publishes its events without yielding
+        broker.publish({"sender_id": "member-1", "event": "action", "name": f"step-{number}"})
+    await asyncio.sleep(0.2)  # the next turn
+    for number in range(3):
+        broker.publish({"sender_id": "member-2", "event": "action", "name": f"later-{number}"})
+    await asyncio.sleep(0.2)
+    await broker.close()
+    bodies = []
+    connection = await aio_pika.connect(host="127.0.0.1", login="guest", password="guest")
+    async with connection:
+        channel = await connection.channel()
+        stored = await channel.declare_queue(queue, durable=True)
+        while (message := await stored.get(fail=False, no_ack=True)) is not None:
+            bodies.append(json.loads(message.body))
+        await channel.queue_delete(queue)
+    assert [[event["name"] for event in body] for body in bodies] == [
+        [f"step-{n}" for n in range(12)], [f"later-{n}" for n in range(3)]]
