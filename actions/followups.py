@@ -30,6 +30,7 @@ from bot.facts import facts, phone
 MYCHART = "mychart"
 WHAT_IS_IT = "followup_what_is_it"
 VAGUE_HOW = "followup_how"
+CONFIRM = "followup_confirm"
 # A follow-up asked first names its subject: the reading of it that is at least this likely.
 NAMED_TOPIC_MIN_CONFIDENCE = 0.15
 # "No, I meant MyChart" after one of these asks for that portal's number (the IT help desk's answer is its number:
@@ -120,11 +121,17 @@ def is_confused(text: Text) -> bool:
     return bool(_CONFUSED.search(text or ""))
 
 
-def say_again(dispatcher: CollectingDispatcher, text: Text, about: Optional[Text], domain: DomainDict) -> bool:
-    """"wait what?" after an answer: that answer again (not what the portal is, not "please rephrase")."""
-    if not (about and is_confused(text) and has_response(domain, about)):
+def say_again(dispatcher: CollectingDispatcher, kind: Text, text: Text, about: Optional[Text],
+              domain: DomainDict) -> bool:
+    """"wait what?" after an answer: that answer again (not what the portal is, not "please rephrase").
+
+    So is "so it's gone?" (the user checks what they understood) without a table entry: the answer
+    says what the documents say, where a yes or no of ours could be a guess.
+    """
+    confirm = kind == CONFIRM and kind not in (TABLE["answers"].get(about) or {})
+    if not (about and (confirm or is_confused(text)) and has_response(domain, about)):
         return False
-    say(dispatcher, "followup_say_again")
+    say(dispatcher, "followup_confirm_again" if confirm else "followup_say_again")
     dispatcher.utter_message(response=f"utter_{about}")
     return True
 
@@ -196,7 +203,7 @@ class AnswerFollowup(Action):
             dispatcher.utter_message(response=f"utter_{same_question_for(about, portal)}")
         elif about is None:
             self.about_what_it_names(dispatcher, tracker, kind, text, domain)
-        elif not say_again(dispatcher, text, about, domain):
+        elif not say_again(dispatcher, kind, text, about, domain):
             dispatcher.utter_message(**followup_reply(kind, about, text, domain))
         return []
 
@@ -318,7 +325,7 @@ class AnswerInContext(Action):
             return []
         if about is None or unknown_words or detail_first:
             return self.detail(dispatcher, detail, about) or self.not_understood(dispatcher, tracker)
-        if say_again(dispatcher, text, about, domain):
+        if say_again(dispatcher, "", text, about, domain):
             return []
         not_understood = (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK
         # An unclear message needs a closer reading than a clear one that strayed from the topic.
@@ -328,7 +335,8 @@ class AnswerInContext(Action):
             if confidence < min_confidence:
                 break
             if intent.startswith(FOLLOWUP_PREFIX):
-                dispatcher.utter_message(**followup_reply(intent, about, text, domain))
+                if not say_again(dispatcher, intent, text, about, domain):
+                    dispatcher.utter_message(**followup_reply(intent, about, text, domain))
                 return []
             if portal and portal_of(intent) == portal and has_response(domain, intent):
                 dispatcher.utter_message(response=f"utter_{intent}")

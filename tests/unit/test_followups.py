@@ -413,6 +413,14 @@ def test_wait_what_after_an_answer_gives_that_answer_again(action, text, intent)
     assert messages[-1]["response"] == "utter_login_forgot_password"
 
 
+@pytest.mark.parametrize("action,intent", [(AnswerFollowup(), "followup_confirm"), (AnswerInContext(), "nlu_fallback")])
+def test_so_its_gone_gets_what_the_documents_say_again_not_a_yes_or_no(action, intent):
+    messages = run(action, answered("ce_certificates"), "so its gone?", intent,
+                   **ranking((intent, 0.6), ("followup_confirm", 0.3)))
+    assert "what my documents say" in said(messages)
+    assert messages[-1]["response"] == "utter_ce_certificates"
+
+
 def test_what_is_it_is_still_what_the_portal_is():
     messages = run(AnswerFollowup(), answered("login_forgot_password"), "what is that", "followup_what_is_it")
     assert [m.get("response") for m in messages] == ["utter_mychart_about"]
