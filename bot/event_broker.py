@@ -96,9 +96,17 @@ class TurnBatchingPikaEventBroker(PikaEventBroker):
 
     def _send_gathered(self) -> None:
         events, self._gathered = self._gathered, []
+        if not events:  # already sent by close()
+            return
         task = self._loop.create_task(self._publish_batch(events))
         self._background_tasks.add(task)
         task.add_done_callback(self._background_tasks.discard)
+
+    async def close(self) -> None:
+        """What was published is sent before the connection closes (Rasa's broker may drop it)."""
+        self._send_gathered()
+        await asyncio.gather(*self._background_tasks, return_exceptions=True)
+        await super().close()
 
     async def _publish_batch(self, events: List[Dict[str, Any]]) -> None:
         """Kept for the reconnection (Rasa's _publish_unpublished_messages) when it fails, as Rasa does."""
