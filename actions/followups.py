@@ -57,13 +57,16 @@ def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
 # "hmm ok so what do I do", "ugh k. and my password?": what comes before the question itself.
 FILLER = re.compile(
     r"^((hmm+|hm+|ok(ay)?|k+|oh|um+|uh+|ugh+|wait( what)?|well|alright|right|fine|thanks)\b[\s,.!?]*)+", re.I)
-# "and chrome?", "what about the biller?", "the password?", "what is incognito?": a short question about one detail.
+# "and chrome?", "what about the biller?", "the password?", "what is incognito?": a short question about one detail;
+# "does it show when I last filled it?": whether the thing just described shows a detail.
 _ABOUT_A_DETAIL = re.compile(
-    r"^(and|what about|how about|what of|also|plus)\b|^what(\W?s| is| are)\W+\w+(\W+\w+)?\W*$|^\W*\w+(\W+\w+)?\W*$",
+    r"^(and|what about|how about|what of|also|plus)\b|^what(\W?s| is| are)\W+\w+(\W+\w+)?\W*$|^\W*\w+(\W+\w+)?\W*$"
+    r"|^(does|do|will|can) (it|that|this|they|the \w+) (also )?(show|list|include|have|say|tell)\b",
     re.I)
 _NOT_A_DETAIL = frozenset(
     "and what about how also plus the a an for of on in to it its is are my our your me we i you they "
-    "that this there then one ones with just only too again now so ok okay hmm wait same still".split())
+    "that this there then one ones with just only too again now so ok okay hmm wait same still "
+    "does do will can show list include have say tell when".split())
 MAX_DETAIL_LINES = 3
 _FOR_SOMEONE_ELSE = re.compile(r"\bfor\b", re.I)
 # A word this close to one of the answer's words is that word mistyped ("passwrd").
@@ -98,8 +101,8 @@ def detail_from_answer(text: Text, about: Optional[Text], domain: DomainDict) ->
 
 
 def _stem(word: Text) -> Text:
-    """"scheduling" -> "schedul", so it finds "schedule"; "browsers" -> "browser"."""
-    return re.sub(r"(ing|ed)$", "", word) if len(word) > 6 else word.rstrip("s")
+    """"scheduling" -> "schedul", so it finds "schedule"; "filled" -> "fill"; "browsers" -> "browser"."""
+    return re.sub(r"(ing|ed)$", "", word) if len(word) > 5 else word.rstrip("s")
 
 
 def _as_said(word: Text, said: set) -> Text:

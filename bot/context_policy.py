@@ -27,6 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import line_for_intent, line_from_words
 from actions.followups import FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of
+from actions.record_access import clear_yes_no
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
@@ -44,6 +45,9 @@ CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "acknowledge", "deny", 
                   "two_questions", "correction", "ask_why_needed", "request_human", "frustration", "ask_phone_number",
                   "all_support_numbers", "ask_support_hours", "bot_challenge"}
 SURE_EMERGENCY = 0.6
+# "link not work" after "Would you like a reset link?", read (unsure) as a no: it tells a problem, it
+# does not decline. A yes or no reading this unsure counts only when the words are a clear yes or no.
+SURE_YES_NO = 0.5
 # A short message the classifier is unsure of stays on the topic even without "it" or "and";
 # up to MAX_WORDS when it is less sure still ("should i just make a new account" after the CE
 # duplicate-account answer, read at 0.47 as MyChart password tips): (at most words, under confidence).
@@ -97,7 +101,8 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
     if not text or len(text.split()) > MAX_WORDS or not (_LEANS_ON_BEFORE.search(text) or _unsure_and_short(
             text, intent, confidence)):
         return False
-    if portal_named(text) or (intent in CONVERSATIONAL and not acknowledged_then_asked) \
+    unclear_yes_no = intent in ("affirm", "deny") and confidence < SURE_YES_NO and clear_yes_no(text) is None
+    if portal_named(text) or (intent in CONVERSATIONAL and not (acknowledged_then_asked or unclear_yes_no)) \
             or intent.startswith("followup_"):
         return False
     if intent == "medical_emergency" and confidence >= SURE_EMERGENCY:

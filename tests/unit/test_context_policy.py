@@ -14,6 +14,7 @@ from bot.context_policy import asks_number_for_portal, strays_from_topic
     ("hmm and what about tablets", "ce_mobile_app", 0.5, "system_link_tech_requirements"),
     ("what email do i use", "mychart_email_required", 0.6, "ce_portal_sign_in"),  # short and unsure
     ("how do we sign up", "mychart_signup", 0.64, "system_link_deadline"),
+    ("link not work", "deny", 0.35, "login_forgot_password"),  # an unsure no that tells a problem
 ])
 def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, intent, confidence, topic):
     assert strays_from_topic(text, intent, confidence, lambda: topic)
@@ -30,6 +31,8 @@ def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, int
     ("no that's not it, get me a person", "request_human", 0.9, "lockout_locked_out"),
     ("yes that would help", "affirm", 0.9, "ce_transcript"),
     ("no, that's fine", "deny", 0.9, "ce_transcript"),
+    ("nope", "deny", 0.4, "login_forgot_password"),  # unsure, but a clear no
+    ("yes", "affirm", 0.45, "login_forgot_password"),
     ("stop it", "stop", 0.9, "ce_transcript"),
     ("and goodbye", "goodbye", 0.9, "ce_transcript"),
     ("and hello there", "greet", 0.9, "ce_transcript"),

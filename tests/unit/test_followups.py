@@ -291,6 +291,8 @@ def test_a_status_question_is_answered_before_the_reference_is_asked_and_a_follo
     ("system_link_tech_requirements", "and chrome?", "nlu_fallback", "Chrome 118", "1024x768"),
     ("system_link_roles", "and biller?", "followup_device", "Biller: a new biller", "Requester"),
     ("learning_center_login", "and the password?", "nlu_fallback", '"hello"', "mmddyyyy"),
+    ("portal_prescription_renewal", "does it show when i last filled it", "followup_how_long", "last fill date",
+     "hover"),
 ])
 def test_a_short_and_x_is_answered_from_the_lines_of_the_last_answer_that_name_x(about, text, intent, says, not_says):
     action = AnswerFollowup() if intent.startswith("followup_") else AnswerInContext()
@@ -308,6 +310,9 @@ def test_a_reading_on_the_topic_comes_before_the_lines_of_the_last_answer():
 def test_a_detail_the_last_answer_does_not_name_is_not_answered_from_it():
     reply = said(run(AnswerFollowup(), answered("proxy_access"), "is there a fee?", "followup_cost"))
     assert "don't say" in reply and phone("mychart") in reply
+    reply = said(run(AnswerFollowup(), answered("portal_prescription_renewal"), "does it show the pharmacy hours",
+                     "followup_how_long"))
+    assert "don't say" in reply and "last fill" not in reply
 
 
 def test_a_portal_named_unclearly_after_the_list_of_numbers_gets_that_portals_number():
