@@ -38,8 +38,19 @@ KEYWORDS = [
 ]
 
 
+# "the CE transcript, not the learning center", "my health plans login not mychart": named only to be ruled out.
+_RULED_OUT = re.compile(r"\b(not|isn'?t|wasn'?t)( for| about| in| on)?( the| my)?\s*$", re.I)
+
+
+def ruled_out(text: str, start: int) -> bool:
+    """Whether the name starting at `start` in `text` is only named to be ruled out."""
+    return bool(_RULED_OUT.search(text[:start]))
+
+
 def lines_named(text: str) -> List[str]:
-    return [line for line, pattern in KEYWORDS if pattern.search(text or "")]
+    """The lines the words name, leaving out one named only to be ruled out ("..., not mychart")."""
+    return [line for line, pattern in KEYWORDS
+            if any(not ruled_out(text, match.start()) for match in pattern.finditer(text or ""))]
 
 
 def line_from_words(text: str) -> Optional[str]:

@@ -25,6 +25,17 @@ def test_line_from_words(text, line):
     assert line_from_words(text) == line
 
 
+def test_a_line_named_only_to_be_ruled_out_is_not_given():
+    dispatcher = CollectingDispatcher()
+    text = "i need the phone number for help with my avera health plans login not mychart"
+    tracker = Tracker("t", {}, {"text": text, "intent": {"name": "ask_phone_number"}},
+                      [{"event": "user", "text": text, "parse_data": {"intent": {"name": "ask_phone_number"}}}],
+                      False, None, {}, "action_listen")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    said = dispatcher.messages[0]["text"]
+    assert phone("health_plans") in said and phone("mychart") not in said
+
+
 def test_context_is_the_latest_topic_before_the_question():
     tracker = tracker_with_intents("lockout_locked_out", "ce_text_for_credit", "ask_phone_number")
     assert line_from_context(tracker) == "learning_center_ce"
