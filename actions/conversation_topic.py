@@ -29,7 +29,7 @@ LINE_TOPICS = {"mychart": "mychart_about", "learning_center_ce": "learning_cente
                SYSTEM_LINK: "system_link_about"}
 # What the user says -> which line. Checked in order; the first match wins.
 KEYWORDS = [
-    ("employee_it", re.compile(r"\b(network password|it help ?desk|workstation|work (computer|laptop|pc)|epic|employee|work for avera|windows login)\b", re.I)),
+    ("employee_it", re.compile(r"\b(network (password|login|log ?in|account)|it help ?desk|workstation|work (computer|laptop|pc)|epic|employee|work for avera|windows login)\b", re.I)),
     ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?)", re.I)),
     ("health_plans", re.compile(r"\b(health ?plans?|insurance|claims?|deductible|member id|id card|in-network)\b", re.I)),
     (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*)\b", re.I)),

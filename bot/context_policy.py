@@ -174,7 +174,7 @@ class TopicFollowupPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if tracker.active_loop_name:
             return self._prediction(probabilities)
-        if tracker.latest_action_name == ANSWER_IN_CONTEXT:
+        if tracker.latest_action_name in (ANSWER_IN_CONTEXT, GIVE_NUMBER):
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         elif tracker.latest_action_name == ACTION_LISTEN_NAME:
             message = tracker.latest_message

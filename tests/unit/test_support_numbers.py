@@ -19,6 +19,7 @@ def tracker_with_intents(*intents):
     ("who do i call if my CE credits look wrong", "learning_center_ce"),
     ("number for avera health plans", "health_plans"),
     ("i work for avera and my network password expired", "employee_it"),
+    ("my network login is messed up", "employee_it"),
     ("what number do i call", None),
 ])
 def test_line_from_words(text, line):
