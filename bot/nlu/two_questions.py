@@ -13,9 +13,7 @@ A message the classifier took for two_questions that does not split is
 given its next-best intent. A message the classifier is sure is one question,
 the same as its first part's, stays whole: what follows elaborates on it
 ("averachart is going away. what happens to my old messages?" is the move
-question, not also a question about messaging), unless the second question
-is joined on with "also" or "and" ("how long do nurses take to answer, also
-can i renew my meds there?"): that is asked on purpose. A courtesy before a question
+question, not also a question about messaging). A courtesy before a question
 ("Thank you. Whom should I telephone?", "ok great, and how long does it
 take") is not taken for a thank-you: the question after it is classified and
 answered.
@@ -48,8 +46,6 @@ _QUESTION_WORD = r"(?:what|whats|what's|how|when|whens|where|who|whom|which|why|
 _SPLIT = re.compile(
     rf"\?\s+(?=\w)|[.;]\s+(?={_QUESTION_WORD}\b)|,?\s+(?:and|also|plus|oh and)\s+(?=(?:also\s+)?{_QUESTION_WORD}\b)"
     r"|,?\s+also\s+", re.I)
-# "..., also can i renew my meds there": a second question joined on on purpose.
-_JOINED_ON = re.compile(r"\b(and|also|plus)\b", re.I)
 # "how many admins do we need, what do they do": two questions after a comma, both starting with a question word.
 _COMMA_SPLIT = re.compile(rf"^({_QUESTION_WORD}\b[^,]*),\s+(?={_QUESTION_WORD}\b)", re.I)
 MIN_WORDS = 3
@@ -62,12 +58,6 @@ COURTESIES = ("thank", "acknowledge", "greet")
 # "I need to move my appointment. Can I do it on the computer?": a second part that points back at the
 # first ("it", "he") and names no portal is about the first part's topic, not a question of its own.
 _POINTS_BACK = re.compile(r"\b(it|that|this|he|she|him|they|them|there)\b", re.I)
-
-
-def joined_on(text: str) -> bool:
-    """Whether the message's second question is joined on with "also", "and" or "plus"."""
-    return any(_JOINED_ON.search(separator.group(0)) or _JOINED_ON.match(text[separator.end():])
-               for separator in _SPLIT.finditer(text or ""))
 
 
 def split_questions(text: str) -> List[str]:
@@ -182,7 +172,7 @@ class TwoQuestions(GraphComponent, IntentClassifier):
                 message.set(INTENT, question, add_to_output=True)
                 continue
             intents = [] if whole in self.config["keep_whole"] else self.questions(message.get(TEXT))
-            if intents and intents[0] == whole and not joined_on(message.get(TEXT)) and \
+            if intents and intents[0] == whole and \
                     ((message.get(INTENT) or {}).get("confidence") or 0.0) >= self.config["sure_whole"]:
                 intents = []  # one question, elaborated
             if intents:

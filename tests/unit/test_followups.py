@@ -14,7 +14,7 @@ from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerIn
                                answer_to_followup)
 from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
-from bot.nlu.two_questions import TwoQuestions, joined_on, split_questions
+from bot.nlu.two_questions import TwoQuestions, split_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -428,12 +428,3 @@ def test_a_follow_up_asked_first_is_about_what_it_names():
     assert "Which portal" in said(run(AnswerFollowup(), [], "how long does that take", "followup_how_long",
                                       **ranking(("followup_how_long", 0.9), ("ce_certificates", 0.05))))
 
-
-@pytest.mark.parametrize("text,joined", [
-    ("how long do nurses take to answer messages in the portal, also can i renew my meds there", True),
-    ("got an email asking me to verify my account, is it real? also whats a good password", True),
-    ("whats the deadline and which browsers work", True),
-    ("averachart is going away. what happens to my old messages?", False),  # elaborates: stays whole when sure
-])
-def test_a_second_question_joined_on_with_also_or_and_is_asked_on_purpose(text, joined):
-    assert joined_on(text) is joined
