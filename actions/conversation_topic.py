@@ -29,7 +29,7 @@ LINE_TOPICS = {"mychart": "mychart_about", "learning_center_ce": "learning_cente
                SYSTEM_LINK: "system_link_about"}
 # What the user says -> which line. Checked in order; the first match wins.
 KEYWORDS = [
-    ("employee_it", re.compile(r"\b(network password|it help ?desk|workstation|work (computer|laptop|pc)|epic|employee|work for avera|windows login)\b", re.I)),
+    ("employee_it", re.compile(r"\b(network (password|login|log ?in|account)|it help ?desk|workstation|work (computer|laptop|pc)|epic|employee|work for avera|windows login)\b", re.I)),
     ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?)", re.I)),
     ("health_plans", re.compile(r"\b(health ?plans?|insurance|claims?|deductible|member id|id card|in-network)\b", re.I)),
     (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*)\b", re.I)),
@@ -38,8 +38,19 @@ KEYWORDS = [
 ]
 
 
+# "the CE transcript, not the learning center", "my health plans login not mychart": named only to be ruled out.
+_RULED_OUT = re.compile(r"\b(not|isn'?t|wasn'?t)( for| about| in| on)?( the| my)?\s*$", re.I)
+
+
+def ruled_out(text: str, start: int) -> bool:
+    """Whether the name starting at `start` in `text` is only named to be ruled out."""
+    return bool(_RULED_OUT.search(text[:start]))
+
+
 def lines_named(text: str) -> List[str]:
-    return [line for line, pattern in KEYWORDS if pattern.search(text or "")]
+    """The lines the words name, leaving out one named only to be ruled out ("..., not mychart")."""
+    return [line for line, pattern in KEYWORDS
+            if any(not ruled_out(text, match.start()) for match in pattern.finditer(text or ""))]
 
 
 def line_from_words(text: str) -> Optional[str]:

@@ -21,7 +21,8 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import line_for_intent, line_from_words, previous_user_intent, topic_intent
+from actions.conversation_topic import (line_for_intent, line_from_words, previous_user_intent, ruled_out,
+                                       topic_intent)
 from actions.followup_table import TABLE
 from actions.messages import say
 from actions.support_numbers import answer_for
@@ -160,15 +161,11 @@ def on_topic(reply: Dict[str, Any], about: Optional[Text]) -> Dict[str, Any]:
     return reply
 
 
-# "the CE transcript, not the learning center": a portal named only to be ruled out.
-_RULED_OUT = re.compile(r"\b(not|isn'?t|wasn'?t)( for| about| in| on)?( the| my)?\s*$", re.I)
-
-
 def portal_named(text: Text) -> Optional[Text]:
     """The portal the message names, leaving out one it rules out ("..., not the Learning Center")."""
     for name, portal in TABLE["portals"].items():
         for match in re.finditer(portal["words"], text, re.I):
-            if not _RULED_OUT.search(text[:match.start()]):
+            if not ruled_out(text, match.start()):
                 return name
     return None
 

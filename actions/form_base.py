@@ -9,8 +9,10 @@ form is for) and asks the same slot again. It also asks every question itself (f
 skip questions that the answers so far make unnecessary.
 "Never mind" ends the form with nothing sent ("never mind, how do I ...?"
 also answers the question), an emergency ends it after telling the user to
-call 911, and "no, I meant the Learning Center" (a correction naming another
-portal than the form's) ends it and answers for that portal; all only when
+call 911, "no, I meant the Learning Center" (a correction naming another
+portal than the form's) ends it and answers for that portal, and a change of
+mind ("oh wait, it's my username I forgot, not the password") ends it and
+answers what is asked instead (a task is offered with a button); all only when
 the message is not a valid answer, so an e-mail address misread as "stop" is
 still an answer.
 When a form's submit fails because the backend is down, `reopen_at` puts the
@@ -26,9 +28,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import topic_intent
-from actions.followups import (CORRECTION, FOLLOWUP_PREFIX, answer_for_portal_meant, followup_reply, is_confused,
-                               portal_named, portal_of)
+from actions.conversation_topic import line_for_intent, topic_intent
+from actions.followups import (CORRECTION, FOLLOWUP_PREFIX, OFFERS, answer_for_portal_meant, followup_reply,
+                               is_confused, portal_named, portal_of)
 from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
 
@@ -44,6 +46,12 @@ _QUESTION_START = re.compile(
     r"^(why|what|how|when|where|who|which|can|could|do|does|is|are|will|would|should)\b", re.I
 )
 SIDE_QUESTION_MIN_CONFIDENCE = 0.3
+# "oh wait, it's my username, not the password", "actually I need a new code instead": the form is for something
+# else. A plain "wait" or "actually" only before another task: "wait, which file types?" is a side question.
+_CHANGE_OF_MIND = re.compile(r"\b(instead|i meant|rather|not the|changed my mind)\b", re.I)
+_MAYBE_CHANGE_OF_MIND = re.compile(r"\b(actually|wait|oh)\b", re.I)
+CHANGE_OF_MIND = "change_of_mind"
+CHANGE_MIN_CONFIDENCE = 0.5
 # "actually, never mind: how do I renew my meds?": what comes before the question itself.
 _LEAD_IN = re.compile(
     r"^((actually|ok(ay)?|hmm+|wait|sorry|oh|but|and|so|um+|never ?mind|nevermind|forget (it|that|about it)|no)\b[\s,.:;!-]*)+",
@@ -86,7 +94,7 @@ class HelpfulFormValidation(FormValidationAction):
         if requested and self.is_valid_answer(tracker, requested) is not True:
             leaving = self.leaving_intent(tracker)
             if leaving:
-                return self.end_form(dispatcher, leaving, tracker)
+                return self.end_form(dispatcher, leaving, tracker, domain)
         side_answer = self.side_question_answer(tracker, domain, requested) if requested else None
         if side_answer and _STOP_WORDS.search(tracker.latest_message.get("text") or ""):
             # "never mind, how do I renew my meds?": the question is answered and the form left, nothing sent.
@@ -115,9 +123,8 @@ class HelpfulFormValidation(FormValidationAction):
             return None
         return parser(tracker.latest_message.get("text") or "") is not None
 
-    @staticmethod
-    def leaving_intent(tracker: Tracker) -> Optional[Text]:
-        """"stop", "medical_emergency" or "correction" (to another portal) when the user wants out of the form."""
+    def leaving_intent(self, tracker: Tracker) -> Optional[Text]:
+        """"stop", "medical_emergency", "correction" (to another portal) or a change of mind: the user wants out."""
         intent = tracker.latest_message.get("intent") or {}
         text = tracker.latest_message.get("text") or ""
         if intent.get("name") == EMERGENCY_INTENT and (intent.get("confidence") or 0) >= EMERGENCY_MIN_CONFIDENCE:
@@ -126,14 +133,33 @@ class HelpfulFormValidation(FormValidationAction):
             return STOP_INTENT
         if intent.get("name") == CORRECTION and portal_named(text) not in (None, portal_of(topic_intent(tracker))):
             return CORRECTION
+        if self.changes_mind(intent.get("name") or "", intent.get("confidence") or 0.0, text, tracker):
+            return CHANGE_OF_MIND
         return None
 
-    def end_form(self, dispatcher: CollectingDispatcher, leaving: Text, tracker: Tracker) -> List[EventType]:
+    def changes_mind(self, intent: Text, confidence: float, text: Text, tracker: Tracker) -> bool:
+        """"Oh wait, it's my username I forgot, not the password": a clear question or task of a portal that is
+        not what the form is for, said as a change of mind."""
+        if confidence < CHANGE_MIN_CONFIDENCE or line_for_intent(intent) is None \
+                or intent in (self.request_intent, topic_intent(tracker)):
+            return False
+        return bool(_CHANGE_OF_MIND.search(text) or (intent in OFFERS and _MAYBE_CHANGE_OF_MIND.search(text)))
+
+    def end_form(self, dispatcher: CollectingDispatcher, leaving: Text, tracker: Tracker,
+                 domain: DomainDict) -> List[EventType]:
         """Forget what the form collected and end it; nothing is sent."""
         if leaving == EMERGENCY_INTENT:
             dispatcher.utter_message(response="utter_medical_emergency")
         elif leaving == CORRECTION:
             answer_for_portal_meant(dispatcher, tracker, portal_named(tracker.latest_message.get("text") or ""))
+        elif leaving == CHANGE_OF_MIND:
+            intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+            if f"utter_{intent}" in (domain.get("responses") or {}):
+                dispatcher.utter_message(response=f"utter_{intent}")
+            elif intent in OFFERS:
+                say(dispatcher, "offer_second_question", buttons=[{"title": OFFERS[intent], "payload": f"/{intent}"}])
+            else:
+                say(dispatcher, "form_cancelled")
         else:
             say(dispatcher, "form_cancelled")
         return [SlotSet(slot, None) for slot in self.form_slots] + [SlotSet(REQUESTED_SLOT, None)]

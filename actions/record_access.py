@@ -50,6 +50,12 @@ _TEEN_WORDS = re.compile(r"\b(teen|teenager|teenage)s?\b", re.I)
 _YOUNG_WORDS = re.compile(r"\b(baby|infant|toddler|newborn|little one)\b", re.I)
 _AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b(?:[- ]old)?|\s*[.!]?\s*$)", re.I)
 _AGE_AFTER_VERB = re.compile(r"\b(?:is|s|shes|hes|are|aged?|turned|turns|turning)\s+(\d{1,3})\b", re.I)
+# "brother's records. 30. how": a number that is a clause of its own is the age.
+_AGE_CLAUSE = re.compile(r"(?:^|[.,;!?])\s*(\d{1,3})\s*[.,;!?]")
+# "i'm the caregiver for my dad": the person cared for is the user's parent or grandparent, an adult.
+_CARES_FOR_AN_ELDER = re.compile(
+    r"\b(caregiver|care giver|caretaker|take care of|taking care of|care for|caring for)( for| of)? my "
+    r"(own |elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?))\b", re.I)
 _ONE_NUMBER = re.compile(r"\b(\d{1,3})\b")
 _NUMBER_WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -85,9 +91,10 @@ def parse_relationship(text: str, asked: bool) -> Optional[str]:
 
 
 def age_group(text: str) -> Optional[str]:
-    """under_teen, teen (14-17) or adult, from "15", "my 17 year old", "fifteen", "teenager", "elderly"."""
+    """under_teen, teen (14-17) or adult, from "15", "my 17 year old", "fifteen", "teenager", "elderly",
+    "caregiver for my dad"."""
     years = None
-    if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text):
+    if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text) or _AGE_CLAUSE.search(text):
         years = int(match.group(1))
     elif match := _AGE_WORD.search(text):
         years = _NUMBER_WORDS.get(match.group(1).lower(), 20)
@@ -95,7 +102,7 @@ def age_group(text: str) -> Optional[str]:
         if years < TEEN["min_age"]:
             return UNDER_TEEN
         return TEEN_AGE if years <= TEEN["max_age"] else ADULT
-    if _ADULT_WORDS.search(text):
+    if _ADULT_WORDS.search(text) or _CARES_FOR_AN_ELDER.search(text):
         return ADULT
     if _TEEN_WORDS.search(text):
         return TEEN_AGE

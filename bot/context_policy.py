@@ -9,7 +9,10 @@ the topic, or says it isn't sure and gives the topic's number; never an
 answer about another portal. It acts only on a short message that leans on
 the previous one ("it", "that", "and ...", "what about ...") or is short and
 unsure, and names no portal, after a topic answer, outside a form; a clear
-emergency is never touched.
+emergency is never touched. A message that asks which number to call and
+names the lines ("my network login is messed up and she can't get into
+MyChart: which line do we call?") goes to the support number action, however
+the classifier read it.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.conversation_topic import line_for_intent, line_from_words
+from actions.conversation_topic import line_for_intent, line_from_words, lines_named
 from actions.followups import FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of
 from actions.record_access import clear_yes_no
 
@@ -135,6 +138,31 @@ def asks_number_for_portal(text: Text, previous_intent: Optional[Text]) -> bool:
             and bool(_LEANS_ON_BEFORE.search(text)) and portal_named(text) is not None)
 
 
+# "which line do i call", "what is telephone for help with mychart", "who should each of us call": a number asked for.
+# Not "what number do I text" (CE credit) nor "my phone number changed" (a contact, not a line to call).
+_ASKS_WHICH_NUMBER = re.compile(
+    r"\bwhich (line|number|phone( number)?|one)s? (do|should|can|would|to)\b.*\b(call|dial|phone|ring)\b"
+    r"|\bwhich (line|number|phone number)s?\b(?!.*\btext)"
+    r"|\bwhat('?s| is)( the)? (tele)?phone( number| #)? (for|to)\b|\bwhat('?s| is)( the)? telephone\b"
+    r"|\bwho (do|should|can) (i|we|each of us|they|she|he) (call|phone|contact)\b", re.I)
+GIVE_NUMBER = "action_give_support_number"
+
+
+def asks_number_naming_lines(text: Text, intent: Text) -> bool:
+    """"I'm a nurse with MyChart too and my network login is messed up, which line do I call?": a number asked
+    for, with the lines named, that the classifier read as another question (or not at all).
+
+    Only when the reading cannot be the answer: a general one, a portal's "what is it" answer, or one line of
+    two named. "Who do I call to move my appointment?" is left to its answer (the clinic), as are the number
+    questions themselves, tasks and emergencies.
+    """
+    named = lines_named(text or "")
+    if intent in NUMBER_REQUESTS | STARTS_A_TASK | {"medical_emergency", "share_sensitive_data"} \
+            or not named or not _ASKS_WHICH_NUMBER.search(text or ""):
+        return False
+    return line_for_intent(intent) is None or intent.endswith("_about") or len(named) > 1
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class TopicFollowupPolicy(Policy):
     @staticmethod
@@ -151,14 +179,16 @@ class TopicFollowupPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if tracker.active_loop_name:
             return self._prediction(probabilities)
-        if tracker.latest_action_name == ANSWER_IN_CONTEXT:
+        if tracker.latest_action_name in (ANSWER_IN_CONTEXT, GIVE_NUMBER):
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         elif tracker.latest_action_name == ACTION_LISTEN_NAME:
             message = tracker.latest_message
             intent = (message.intent or {}).get("name") or ""
             confidence = (message.intent or {}).get("confidence") or 0.0
             responses = {"responses": domain.responses}
-            if strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker),
+            if asks_number_naming_lines(message.text or "", intent):
+                probabilities[domain.index_for_action(GIVE_NUMBER)] = 1.0
+            elif strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker),
                                  lambda text, about: detail_from_answer(text, about, responses) is not None) \
                     or asks_number_for_portal(message.text or "", previous_user_intent(tracker)):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0

@@ -1,7 +1,7 @@
 """A short follow-up stays on the conversation's topic; everything else is left to the rules."""
 import pytest
 
-from bot.context_policy import asks_number_for_portal, strays_from_topic
+from bot.context_policy import asks_number_for_portal, asks_number_naming_lines, strays_from_topic
 
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
@@ -74,3 +74,18 @@ def test_a_detail_the_last_answer_already_gives_stays_on_that_answer():
                                  answered)
     assert not strays_from_topic("what about my username, i forgot it", "login_forgot_username", 0.8,
                                  lambda: "mychart_averachart_move", answered)
+
+
+@pytest.mark.parametrize("text,intent,asks", [
+    ("ok so i'm a nurse at avera and i also have mychart as a patient, and my network login is messed up, "
+     "which line do i call", "nlu_fallback", True),
+    ("she can't get into her MyChart and my own network password expired. Which line should each of us call?",
+     "system_link_existing_site", True),  # two lines named, one read
+    ("please what is telephone for help with mychart", "mychart_about", True),
+    ("who do i call to move my appointment", "portal_appointments", False),  # its answer: the clinic
+    ("what number do i text for ce credit", "ce_text_for_credit", False),
+    ("my phone number changed, how do i update mychart", "mychart_about", False),
+    ("which number is the mychart one", "all_support_numbers", False),  # the rules give it
+])
+def test_a_number_asked_for_with_the_lines_named_is_given_however_it_was_read(text, intent, asks):
+    assert asks_number_naming_lines(text, intent) is asks

@@ -440,3 +440,4 @@ def test_a_follow_up_asked_first_is_about_what_it_names():
     assert "don't say how long" in reply and phone("mychart") in reply
     assert "Which portal" in said(run(AnswerFollowup(), [], "how long does that take", "followup_how_long",
                                       **ranking(("followup_how_long", 0.9), ("ce_certificates", 0.05))))
+

@@ -48,7 +48,7 @@ class ResetForm:
         for event in events:
             self.slots[event["name"]] = event["value"]
         self.events += events
-        return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+        return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
 
 
 def test_name_and_date_of_birth_in_the_first_message_are_not_asked_again():
@@ -137,3 +137,19 @@ def test_no_i_meant_another_portal_ends_the_form_and_answers_for_that_portal():
     reply = form.say("no i meant the learning center", "correction")
     assert "first and last name" not in reply and "Please give" not in reply
     assert form.slots["requested_slot"] is None
+
+
+def test_a_change_of_mind_ends_the_form_and_answers_what_is_asked_instead():
+    form = ResetForm()
+    form.say("i need to reset my password", intent="request_password_reset")
+    reply = form.say("oh wait its my username i forgot not the password", intent="login_forgot_username")
+    assert reply == "utter_login_forgot_username"
+    assert form.slots["requested_slot"] is None and form.slots["full_name"] is None
+
+
+def test_a_side_question_after_wait_is_answered_and_the_form_goes_on():
+    form = ResetForm()
+    form.say("i need to reset my password", intent="request_password_reset")
+    reply = form.say("wait, what if the reset link expires?", intent="login_reset_link_expired")
+    assert "utter_login_reset_link_expired" in reply and "first and last name" in reply
+    assert form.slots["requested_slot"] == "full_name"

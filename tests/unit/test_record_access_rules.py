@@ -35,6 +35,17 @@ def test_age_groups_follow_the_14_to_17_rule(text, group):
     assert age_group(text) == group
 
 
+@pytest.mark.parametrize("text,group", [
+    ("brother's records. 30. how", ADULT),          # a number that is a clause of its own
+    ("my son, 15, can i see his chart", TEEN_AGE),
+    ("i have 2 kids and want their records", None),   # a count, not an age
+    ("im the caregiver for my dad, how do i see his records", ADULT),  # a parent cared for is an adult
+    ("i take care of my grandma", ADULT),
+])
+def test_ages_said_tersely_or_implied_by_whom_one_cares_for(text, group):
+    assert age_group(text) == group
+
+
 def test_emancipation():
     assert parse_emancipated("she is emancipated now", asked=False) is True
     assert parse_emancipated("he's not emancipated", asked=False) is False

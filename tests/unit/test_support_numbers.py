@@ -19,10 +19,22 @@ def tracker_with_intents(*intents):
     ("who do i call if my CE credits look wrong", "learning_center_ce"),
     ("number for avera health plans", "health_plans"),
     ("i work for avera and my network password expired", "employee_it"),
+    ("my network login is messed up", "employee_it"),
     ("what number do i call", None),
 ])
 def test_line_from_words(text, line):
     assert line_from_words(text) == line
+
+
+def test_a_line_named_only_to_be_ruled_out_is_not_given():
+    dispatcher = CollectingDispatcher()
+    text = "i need the phone number for help with my avera health plans login not mychart"
+    tracker = Tracker("t", {}, {"text": text, "intent": {"name": "ask_phone_number"}},
+                      [{"event": "user", "text": text, "parse_data": {"intent": {"name": "ask_phone_number"}}}],
+                      False, None, {}, "action_listen")
+    asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
+    said = dispatcher.messages[0]["text"]
+    assert phone("health_plans") in said and phone("mychart") not in said
 
 
 def test_context_is_the_latest_topic_before_the_question():
