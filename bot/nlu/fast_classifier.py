@@ -1,36 +1,20 @@
-"""Rasa's LogisticRegressionClassifier without two per-message copies, on unit-length features.
+"""Rasa's LogisticRegressionClassifier without two per-message copies.
 
-The same model: config.yml names this class, so training, `rasa test`,
-`rasa shell`, `rasa interactive` and the server all classify with the code
-below (tests/unit/test_rasa_server.py compares it with Rasa's own on the
-trained model, its features scaled as below).
-
-Two options Rasa's classifier lacks (config.yml sets them):
-- `unit_length`: each message's feature vector (word and character n-gram
-  counts side by side) is scaled to length 1 (L2), as scikit-learn's
-  `normalize` does. Raw counts grow with the message: in a long, chatty
-  message ("hi, hope you're well, my mom is 82 and ... what do we do?") the
-  story's n-grams outweigh the question's, and the intents with long
-  examples (two_questions, check_record_access, request_site) win. Scaled,
-  a message weighs its words by their share of the message, not their count.
-- `C`: scikit-learn's inverse regularisation strength. Unit-length vectors
-  are about ten times shorter than raw counts; a larger C lets the weights
-  grow to match, so confidences (the fallback's 0.25, the thresholds in
-  bot/nlu/two_questions.py and bot/context_policy.py) keep their meaning.
+The same model and the same numbers: config.yml names this class, so
+training, `rasa test`, `rasa shell`, `rasa interactive` and the server all
+classify with the code below (tests/unit/test_rasa_server.py compares it
+with Rasa's own on the trained model).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, List
 
 import numpy as np
 import scipy.sparse
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from sklearn.preprocessing import normalize
 
 
 def side_by_side(blocks: List[Any]) -> scipy.sparse.coo_matrix:
@@ -46,16 +30,7 @@ def side_by_side(blocks: List[Any]) -> scipy.sparse.coo_matrix:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
-    """LogisticRegressionClassifier, its input built directly (and scaled), its weights laid out for the product."""
-
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        # Rasa's classifier as it is unless config.yml says otherwise.
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0, "unit_length": False}
-
-    def __init__(self, config: Dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
-        super().__init__(config, name, model_storage, resource)
-        self.clf.C = self.config["C"]
+    """LogisticRegressionClassifier, its input built directly and its weights laid out for the product."""
 
     @classmethod
     def load(cls, *args: Any, **kwargs: Any) -> FastLogisticRegressionClassifier:
@@ -73,7 +48,7 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
         return component
 
     def _create_X(self, messages: List[Message]) -> Any:
-        """The sentence features side by side, sparse first, then dense, as Rasa orders them (then scaled).
+        """The sentence features side by side, sparse first, then dense, as Rasa orders them.
 
         Rasa combines every featurizer's sequence and sentence features (deep
         copies and SciPy stacking, about 1 ms a message) and then uses only the
@@ -87,5 +62,4 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
             if dense:
                 blocks.append(np.concatenate(dense, axis=-1))
             rows.append(side_by_side(blocks) if blocks else scipy.sparse.coo_matrix((1, 0)))
-        features = scipy.sparse.vstack(rows)
-        return normalize(features) if self.config["unit_length"] else features
+        return scipy.sparse.vstack(rows)

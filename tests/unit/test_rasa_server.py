@@ -23,7 +23,6 @@ from rasa.core.policies import rule_policy
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.utils.endpoints import EndpointConfig
-from sklearn.preprocessing import normalize
 
 from bot import policies, rasa_server
 from bot.cli import ROOT, model_path
@@ -79,22 +78,10 @@ def components(agent, kind):
             if isinstance(node._component, kind)]
 
 
-class RasaClassifierOnUnitLength(LogisticRegressionClassifier):
-    """Rasa's classifier, its features (built by Rasa's code) scaled to unit length when config.yml says so.
-
-    The scaling is a modelling choice, not a speed-up: the served classifier must
-    give what Rasa's own feature assembly followed by scikit-learn's `normalize` gives.
-    """
-
-    def _create_X(self, messages):
-        features = super()._create_X(messages)
-        return normalize(features) if self.config["unit_length"] else features
-
-
 def as_rasa_runs_it(agent: Agent) -> Agent:
     """The agent's trained components turned back into Rasa's own classes (weights as Rasa loads them)."""
     for classifier in components(agent, FastLogisticRegressionClassifier):
-        classifier.__class__ = RasaClassifierOnUnitLength
+        classifier.__class__ = LogisticRegressionClassifier
         classifier.clf.coef_ = np.ascontiguousarray(classifier.clf.coef_)
     for policy in components(agent, policies.MemoisedRulePolicy):
         policy.__class__ = rule_policy.RulePolicy
