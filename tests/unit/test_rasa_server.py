@@ -16,7 +16,6 @@ from typing import Optional
 import jsonschema
 import numpy as np
 import pytest
-import scipy.sparse
 import yaml
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
@@ -27,7 +26,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import policies, rasa_server
 from bot.cli import ROOT, model_path
-from bot.nlu.fast_classifier import FastLogisticRegressionClassifier, at_most
+from bot.nlu.fast_classifier import FastLogisticRegressionClassifier
 
 
 def held_out_messages():
@@ -79,22 +78,10 @@ def components(agent, kind):
             if isinstance(node._component, kind)]
 
 
-class RasaClassifierLongMessagesScaled(LogisticRegressionClassifier):
-    """Rasa's classifier on the features Rasa's own code builds, long ones scaled down as config.yml says.
-
-    The scaling is a modelling choice, not a speed-up (its own test is below): the
-    served classifier must give what Rasa's feature assembly followed by it gives.
-    """
-
-    def _create_X(self, messages):
-        features = super()._create_X(messages)
-        return features if self.config["max_length"] is None else at_most(features, self.config["max_length"])
-
-
 def as_rasa_runs_it(agent: Agent) -> Agent:
     """The agent's trained components turned back into Rasa's own classes (weights as Rasa loads them)."""
     for classifier in components(agent, FastLogisticRegressionClassifier):
-        classifier.__class__ = RasaClassifierLongMessagesScaled
+        classifier.__class__ = LogisticRegressionClassifier
         classifier.clf.coef_ = np.ascontiguousarray(classifier.clf.coef_)
     for policy in components(agent, policies.MemoisedRulePolicy):
         policy.__class__ = rule_policy.RulePolicy
@@ -167,12 +154,6 @@ def test_config_names_the_components_so_every_rasa_command_uses_them():
     assert "bot.nlu.fast_classifier.FastLogisticRegressionClassifier" in names
     assert "bot.policies.MemoisedRulePolicy" in names
     assert not {"LogisticRegressionClassifier", "RulePolicy"} & set(names)
-
-
-def test_only_messages_longer_than_the_limit_are_scaled_down_to_it():
-    features = scipy.sparse.csr_matrix(np.array([[3.0, 4.0, 0.0], [0.0, 30.0, 40.0], [0.0, 0.0, 0.0]]))
-    scaled = at_most(features, 15.0).toarray()
-    assert scaled.tolist() == [[3.0, 4.0, 0.0], [0.0, 9.0, 12.0], [0.0, 0.0, 0.0]]
 
 
 def test_every_message_is_understood_the_same(agents):
