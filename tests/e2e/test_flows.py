@@ -1,5 +1,6 @@
 """The flows that act against the backend, end to end over the REST channel."""
 import json
+import random
 import re
 import urllib.request
 import uuid
@@ -191,6 +192,16 @@ def test_site_request_from_start_to_status(chat, backend):
     assert status == 200 and body["status"] == "awaiting_agreement"
     reply = chat.say(f"what's the status of {reference}?")
     assert reference in reply and re.search(r"site agreement", reply, re.I)
+
+
+def test_any_reference_is_read_as_a_status_question(stack):
+    """A reference is random letters the model never saw: it must not tip the question elsewhere."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    for number in range(20):
+        reference = "SR-" + "".join(random.choice(alphabet) for _ in range(8))
+        written = reference.lower() if number % 2 else reference
+        reply = Chat(stack).say(f"what's the status of {written}?")
+        assert f"couldn't find a site request with the reference {reference}" in reply, reply
 
 
 def test_site_request_with_the_agreement_uploaded(stack, chat, backend):
