@@ -22,7 +22,6 @@ import queue
 import threading
 from typing import Any, Dict, List, Optional
 
-import aio_pika
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.pika import PikaEventBroker
@@ -110,8 +109,7 @@ class TurnBatchingPikaEventBroker(PikaEventBroker):
 
     async def _publish_batch(self, events: List[Dict[str, Any]]) -> None:
         """Kept for the reconnection (Rasa's _publish_unpublished_messages) when it fails, as Rasa does."""
-        message = aio_pika.Message(json.dumps(events).encode(), app_id=self.rasa_environment,
-                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        message = self._message(events, None)  # Rasa's persistent message; its body is the list as JSON
         try:
             if self._exchange is None:
                 raise ConnectionError("not connected to RabbitMQ")
