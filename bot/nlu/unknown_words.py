@@ -18,6 +18,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -74,7 +75,9 @@ class UnknownWordsFallback(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            seen = words(message.get(TEXT))
+            # Read the words as the spelling corrector read them: "perscription" is a known word.
+            tokens = message.get(TOKENS_NAMES[TEXT])
+            seen = words(" ".join(token.lemma for token in tokens) if tokens else message.get(TEXT))
             known = seen & self.vocabulary
             if seen and (not known or (known <= COURTESIES and seen - known)):
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 0.0}

@@ -76,6 +76,18 @@ def test_gibberish_with_a_please_is_not_taken_for_a_yes(chat):
     assert not re.search(r"anything else", reply, re.I), reply
 
 
+def test_typos_are_read_as_the_words_meant(stack):
+    """A mistyped word the model never saw is read as the training data's word (bot.nlu.spelling)."""
+    for typed, answer in [  # each one is "please rephrase" without the corrector
+        ("perscription refil plz", r"renew"),
+        ("chekc patient eligiblity", r"eligibility"),
+        ("acess cod expird", r"access code"),
+        ("brwoser requirments", r"chrome|edge|firefox|safari"),
+    ]:
+        reply = Chat(stack).say(typed)
+        assert re.search(answer, reply, re.I), (typed, reply)
+
+
 def test_record_access_check_asks_only_what_it_needs(chat):
     reply = chat.say("can i see my son's medical record?")
     assert re.search(r"how old", reply, re.I)
