@@ -194,7 +194,7 @@ def _same_question_in(intent: Optional[Text], portal: Text) -> Optional[Text]:
 # Words that say nothing besides the portal: "mychart, what else would it be", "for mychart obviously".
 _PORTAL_REPLY_WORDS = frozenset(
     "for the a my one it its it's is was i said say mean meant of course obviously duh what else would could be "
-    "lol about talking asking account portal app on in yes yeah no nope".split())
+    "lol about talking asking account portal app on in yes yeah no nope sorry own as patient".split())
 
 
 def portal_reply(text: Text) -> Optional[Text]:
@@ -210,17 +210,19 @@ def portal_reply(text: Text) -> Optional[Text]:
     return portal if set(re.findall(r"[a-z']+", rest.lower())) <= _PORTAL_REPLY_WORDS else None
 
 
-def reads_another_portal(text: Text, ranking: List[Dict[str, Any]]) -> Optional[Text]:
-    """The portal the message names when the classifier read it as a question about another one.
+def reads_another_portal(text: Text, ranking: List[Dict[str, Any]], domain: DomainDict) -> Optional[Text]:
+    """The close reading about the portal the message names, when the classifier (unsure) read it as another's.
 
-    "i cant log in to system link", read as the MyChart password question: the words of the portal named
-    outweigh the reading, unless the message also names the reading's own line ("is system link like mychart?").
+    "i cant log in to system link", read at 0.5 as the MyChart password question: the words of the portal named
+    outweigh the reading, unless the message also names the reading's own line ("is system link like mychart?")
+    or no reading about the portal named is close.
     """
-    read = next((r.get("name") for r in ranking if r.get("name") != NLU_FALLBACK), None)
+    read = next((r for r in ranking if r.get("name") != NLU_FALLBACK), {})
     portal = portal_named(text or "")
-    if portal is None or portal_of(read) in (None, portal) or line_for_intent(read) in lines_named(text):
+    if portal is None or (read.get("confidence") or 0.0) >= SURE_READING or portal_of(read.get("name")) in (
+            None, portal) or line_for_intent(read.get("name")) in lines_named(text):
         return None
-    return portal
+    return reading_for_portal(ranking, portal, domain, STRAYED_MIN_CONFIDENCE)
 
 
 def reading_for_portal(ranking: List[Dict[str, Any]], portal: Text, domain: DomainDict,
@@ -280,7 +282,11 @@ class AnswerCorrection(Action):
         about = topic_intent(tracker)
         asked = previous_user_message(tracker)
         kind = (asked.get("intent") or {}).get("name") or ""
-        if about is None and kind.startswith(FOLLOWUP_PREFIX):
+        if about and portal == portal_of(about) and has_response(domain, about):
+            # "i cant log in" -> the MyChart answer -> "mychart, what else would it be": that answer stands.
+            say(dispatcher, "followup_confirm_again")
+            dispatcher.utter_message(response=f"utter_{about}")
+        elif about is None and kind.startswith(FOLLOWUP_PREFIX):
             # "how do i sign in?" -> "which portal?" -> "mychart": that follow-up, about the portal named; a "how"
             # the table has no answer for is the reading's own answer.
             meant = reading_for_portal(asked.get("intent_ranking") or [], portal, domain, STRAYED_MIN_CONFIDENCE)
@@ -311,6 +317,8 @@ OFFER_HANDOFF = "action_offer_handoff"
 NLU_FALLBACK = "nlu_fallback"
 # The lowest score at which a reading that fits the conversation is taken.
 UNCLEAR_MIN_CONFIDENCE, STRAYED_MIN_CONFIDENCE = 0.1, 0.05
+# A reading this sure stands even when the message names another portal ("can I share my System Link password?").
+SURE_READING = 0.7
 
 
 def has_response(domain: DomainDict, intent: Text) -> bool:
@@ -382,11 +390,10 @@ class AnswerInContext(Action):
             # that line's number.
             answer_for_portal_meant(dispatcher, tracker, portal_meant)
             return []
-        named = reads_another_portal(text, ranking)
-        if named:
-            # "i cant log in to system link", read as a MyChart question: the portal named, never the reading.
-            meant = reading_for_portal(ranking, named, domain, STRAYED_MIN_CONFIDENCE)
-            dispatcher.utter_message(response=f"utter_{meant or TABLE['portals'][named]['about']}")
+        meant = reads_another_portal(text, ranking, domain)
+        if meant:
+            # "i cant log in to system link", read as a MyChart question: the reading about the portal named.
+            dispatcher.utter_message(response=f"utter_{meant}")
             return []
         meant = reading_for_portal(ranking, portal_meant, domain, UNCLEAR_MIN_CONFIDENCE) if portal_meant else None
         if about is None and meant and not unknown_words:

@@ -29,6 +29,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import line_for_intent, line_from_words, lines_named
+from actions.followup_table import TABLE
 from actions.followups import (FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of, portal_reply,
                                reads_another_portal)
 from actions.record_access import clear_yes_no
@@ -152,13 +153,17 @@ ANSWERED_WITH_NUMBERS = NUMBER_REQUESTS - {"employee_network_password"}
 ANSWER_CORRECTION = "action_answer_correction"
 
 
-def names_the_portal_meant(text: Text, topic: Callable[[], Optional[Text]], asked_before: Optional[Text]) -> bool:
+def names_the_portal_meant(text: Text, intent: Text, topic: Callable[[], Optional[Text]],
+                           asked_before: Optional[Text]) -> bool:
     """"mychart, what else would it be" after an answer about another portal, or after "which portal?".
 
-    Only the portal is named: the last question was about it. The classifier reads the portal's "what is it".
+    Only the portal is named: the last question was about it (the classifier reads the portal's "what is
+    it"). After an answer about that portal, so read, it confirms that answer; a yes or no is left to the rules.
     """
     portal = portal_reply(text)
-    return portal is not None and asked_before is not None and portal_of(topic()) != portal
+    if portal is None or asked_before is None:
+        return False
+    return portal_of(topic()) != portal or intent == TABLE["portals"][portal]["about"]
 
 
 def asks_number_naming_lines(text: Text, intent: Text) -> bool:
@@ -202,10 +207,10 @@ class TopicFollowupPolicy(Policy):
             ranking = (message.parse_data or {}).get("intent_ranking") or []
             if asks_number_naming_lines(message.text or "", intent):
                 probabilities[domain.index_for_action(GIVE_NUMBER)] = 1.0
-            elif names_the_portal_meant(message.text or "", lambda: previous_topic(tracker),
+            elif names_the_portal_meant(message.text or "", intent, lambda: previous_topic(tracker),
                                         previous_user_intent(tracker)):
                 probabilities[domain.index_for_action(ANSWER_CORRECTION)] = 1.0
-            elif reads_another_portal(message.text or "", ranking):
+            elif reads_another_portal(message.text or "", ranking, responses):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
             elif strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker),
                                  lambda text, about: detail_from_answer(text, about, responses) is not None) \

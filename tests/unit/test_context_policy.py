@@ -95,9 +95,11 @@ def test_a_number_asked_for_with_the_lines_named_is_given_however_it_was_read(te
 
 
 def test_only_a_portal_named_after_an_answer_about_another_says_which_portal_was_meant():
-    assert names_the_portal_meant("mychart, what else would it be", lambda: "employee_network_password",
+    assert names_the_portal_meant("mychart, what else would it be", "mychart_about", lambda: "employee_network_password",
                                   "employee_network_password")
-    assert names_the_portal_meant("for mychart", lambda: None, "followup_how_long")  # after "which portal?"
-    assert not names_the_portal_meant("mychart obviously", lambda: "login_forgot_password",
-                                      "login_forgot_password")  # the answer was about it
-    assert not names_the_portal_meant("mychart", lambda: None, None)  # the first message
+    assert names_the_portal_meant("for mychart", "nlu_fallback", lambda: None, "followup_how_long")  # "which portal?"
+    assert names_the_portal_meant("mychart obviously", "mychart_about", lambda: "login_forgot_password",
+                                  "login_forgot_password")  # confirms the answer about it
+    assert not names_the_portal_meant("yes mychart", "affirm", lambda: "login_forgot_password",
+                                      "login_forgot_password")  # a yes to its offer
+    assert not names_the_portal_meant("mychart", "mychart_about", lambda: None, None)  # the first message

@@ -91,6 +91,7 @@ def test_the_same_question_about_another_portal():
     (["learning_center_login"], "sorry i meant the CE portal", "utter_ce_portal_sign_in"),
     (["learning_center_transcript"], "NO. the CE portal transcript, not the learning center", "utter_ce_transcript"),
     (["employee_network_password"], "mychart, what else would it be", "utter_login_forgot_password"),  # misread
+    (["system_link_existing_site"], "sorry no i meant my own mychart as a patient", "utter_login_forgot_password"),
 ])
 def test_a_correction_answers_for_the_portal_meant(history, text, response):
     messages = run(AnswerCorrection(), answered(*history), text, "correction")
@@ -127,8 +128,10 @@ def test_a_reply_that_only_names_a_portal(text, portal):
 
 def test_a_message_naming_a_portal_but_read_as_another_is_answered_for_the_portal_named():
     read = ranking(("login_forgot_password", 0.5), ("system_link_existing_site", 0.07))["intent_ranking"]
-    assert reads_another_portal("i cant log in to system link", read) == "system_link"
-    assert reads_another_portal("is system link the same login as mychart", read) is None  # names the reading's too
+    assert reads_another_portal("i cant log in to system link", read, DOMAIN) == "system_link_existing_site"
+    assert reads_another_portal("is system link the same login as mychart", read, DOMAIN) is None  # names both
+    sure = ranking(("security_sharing_credentials", 0.99), ("system_link_about", 0.001))["intent_ranking"]
+    assert reads_another_portal("can i share my system link password", sure, DOMAIN) is None
     messages = run(AnswerInContext(), [], "i cant log in to system link", "login_forgot_password",
                    intent_ranking=read)
     assert [m["response"] for m in messages] == ["utter_system_link_existing_site"]
@@ -472,3 +475,9 @@ def test_a_follow_up_asked_first_is_about_what_it_names():
     assert "Which portal" in said(run(AnswerFollowup(), [], "how long does that take", "followup_how_long",
                                       **ranking(("followup_how_long", 0.9), ("ce_certificates", 0.05))))
 
+
+
+def test_the_portal_named_after_an_answer_about_it_confirms_that_answer():
+    messages = run(AnswerCorrection(), answered("login_forgot_password"), "mychart, what else would it be",
+                   "mychart_about")
+    assert messages[-1]["response"] == "utter_login_forgot_password"
