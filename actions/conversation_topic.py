@@ -7,7 +7,7 @@ action sent it) and the user's earlier intents. Intent names start with their
 topic, so a new intent gets its context, and its support line, by its name.
 """
 import re
-from typing import List, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 
@@ -94,7 +94,12 @@ def topic_line(tracker: Tracker) -> Optional[Text]:
     return line_for_intent(topic_intent(tracker))
 
 
+def previous_user_message(tracker: Tracker) -> Dict[str, Any]:
+    """The parse of the user's message before the latest one (text, intent, ranking), or {}."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return {"text": users[-2].get("text"), **(users[-2].get("parse_data") or {})} if len(users) > 1 else {}
+
+
 def previous_user_intent(tracker: Tracker) -> Optional[Text]:
     """The intent of the user's message before the latest one."""
-    users = [e for e in tracker.events if e.get("event") == "user"]
-    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") if len(users) > 1 else None
+    return (previous_user_message(tracker).get("intent") or {}).get("name")

@@ -21,8 +21,8 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation_topic import (line_for_intent, line_from_words, previous_user_intent, ruled_out,
-                                       topic_intent)
+from actions.conversation_topic import (line_for_intent, line_from_words, lines_named, previous_user_intent,
+                                       previous_user_message, ruled_out, topic_intent)
 from actions.followup_table import TABLE
 from actions.messages import say
 from actions.support_numbers import answer_for
@@ -179,12 +179,57 @@ def portal_of(intent: Optional[Text]) -> Optional[Text]:
 
 def same_question_for(intent: Optional[Text], portal: Text) -> Text:
     """The intent asking the same as `intent`, about `portal`; else what that portal is."""
+    return _same_question_in(intent, portal) or TABLE["portals"][portal]["about"]
+
+
+def _same_question_in(intent: Optional[Text], portal: Text) -> Optional[Text]:
     for group in TABLE["same_question"]:
         if intent in group:
             match = next((other for other in group if portal_of(other) == portal), None)
             if match:
                 return match
-    return TABLE["portals"][portal]["about"]
+    return None
+
+
+# Words that say nothing besides the portal: "mychart, what else would it be", "for mychart obviously".
+_PORTAL_REPLY_WORDS = frozenset(
+    "for the a my one it its it's is was i said say mean meant of course obviously duh what else would could be "
+    "lol about talking asking account portal app on in yes yeah no nope sorry own as patient".split())
+
+
+def portal_reply(text: Text) -> Optional[Text]:
+    """The portal, when the message only names one ("mychart, what else would it be", "the CE one").
+
+    After an answer about another portal (a misreading) or "which portal?", it says which portal the
+    last question was about.
+    """
+    portal = portal_named(text or "")
+    if portal is None:
+        return None
+    rest = re.sub(rf"(?:{TABLE['portals'][portal]['words']})\w*", " ", text, flags=re.I)
+    return portal if set(re.findall(r"[a-z']+", rest.lower())) <= _PORTAL_REPLY_WORDS else None
+
+
+def reads_another_portal(text: Text, ranking: List[Dict[str, Any]], domain: DomainDict) -> Optional[Text]:
+    """The close reading about the portal the message names, when the classifier (unsure) read it as another's.
+
+    "i cant log in to system link", read at 0.5 as the MyChart password question: the words of the portal named
+    outweigh the reading, unless the message also names the reading's own line ("is system link like mychart?")
+    or no reading about the portal named is close.
+    """
+    read = next((r for r in ranking if r.get("name") != NLU_FALLBACK), {})
+    portal = portal_named(text or "")
+    if portal is None or (read.get("confidence") or 0.0) >= SURE_READING or portal_of(read.get("name")) in (
+            None, portal) or line_for_intent(read.get("name")) in lines_named(text):
+        return None
+    return reading_for_portal(ranking, portal, domain, STRAYED_MIN_CONFIDENCE)
+
+
+def reading_for_portal(ranking: List[Dict[str, Any]], portal: Text, domain: DomainDict,
+                       min_confidence: float = 0.0) -> Optional[Text]:
+    """The classifier's best reading of the message that is a question about `portal` and has an answer."""
+    return next((r["name"] for r in ranking if portal_of(r.get("name")) == portal and has_response(domain, r["name"])
+                 and (r.get("confidence") or 0.0) >= min_confidence), None)
 
 
 class AnswerFollowup(Action):
@@ -233,6 +278,26 @@ class AnswerCorrection(Action):
         portal = portal_named(text)
         if portal is None:
             say(dispatcher, "correction_without_topic")
+            return []
+        about = topic_intent(tracker)
+        asked = previous_user_message(tracker)
+        kind = (asked.get("intent") or {}).get("name") or ""
+        if about and portal == portal_of(about) and has_response(domain, about):
+            # "i cant log in" -> the MyChart answer -> "mychart, what else would it be": that answer stands.
+            say(dispatcher, "followup_confirm_again")
+            dispatcher.utter_message(response=f"utter_{about}")
+        elif about is None and kind.startswith(FOLLOWUP_PREFIX):
+            # "how do i sign in?" -> "which portal?" -> "mychart": that follow-up, about the portal named; a "how"
+            # the table has no answer for is the reading's own answer.
+            meant = reading_for_portal(asked.get("intent_ranking") or [], portal, domain, STRAYED_MIN_CONFIDENCE)
+            if meant and kind == VAGUE_HOW and kind not in (TABLE["answers"].get(meant) or {}):
+                dispatcher.utter_message(response=f"utter_{meant}")
+            else:
+                dispatcher.utter_message(**followup_reply(kind, meant or TABLE["portals"][portal]["about"],
+                                                          asked.get("text") or "", domain))
+        elif _same_question_in(about, portal):
+            # "i cant get into my account", misread as the network password -> "mychart!": MyChart's log-in answer.
+            dispatcher.utter_message(response=f"utter_{_same_question_in(about, portal)}")
         else:
             answer_for_portal_meant(dispatcher, tracker, portal)
         return []
@@ -252,6 +317,8 @@ OFFER_HANDOFF = "action_offer_handoff"
 NLU_FALLBACK = "nlu_fallback"
 # The lowest score at which a reading that fits the conversation is taken.
 UNCLEAR_MIN_CONFIDENCE, STRAYED_MIN_CONFIDENCE = 0.1, 0.05
+# A reading this sure stands even when the message names another portal ("can I share my System Link password?").
+SURE_READING = 0.7
 
 
 def has_response(domain: DomainDict, intent: Text) -> bool:
@@ -308,9 +375,9 @@ class AnswerInContext(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         about = topic_intent(tracker)
-        portal = portal_of(about)
         text = tracker.latest_message.get("text") or ""
         portal_meant = portal_named(text)
+        portal = portal_meant or portal_of(about)  # the readings about a portal the message names come first
         ranking = tracker.latest_message.get("intent_ranking") or []
         unknown_words = ranking and ranking[0].get("name") == NLU_FALLBACK and not ranking[0].get("confidence")
         # The last answer already says what a short "and X?" asks: "and my password?" after the AveraChart move
@@ -322,6 +389,16 @@ class AnswerInContext(Action):
             # "and for MyChart?", "the CE one?", "which one is for my work computer?" right after a number:
             # that line's number.
             answer_for_portal_meant(dispatcher, tracker, portal_meant)
+            return []
+        meant = reads_another_portal(text, ranking, domain)
+        if meant:
+            # "i cant log in to system link", read as a MyChart question: the reading about the portal named.
+            dispatcher.utter_message(response=f"utter_{meant}")
+            return []
+        meant = reading_for_portal(ranking, portal_meant, domain, UNCLEAR_MIN_CONFIDENCE) if portal_meant else None
+        if about is None and meant and not unknown_words:
+            # No topic yet, an unclear message that names its portal: the close reading about that portal.
+            dispatcher.utter_message(response=f"utter_{meant}")
             return []
         if about is None or unknown_words or detail_first:
             return self.detail(dispatcher, detail, about) or self.not_understood(dispatcher, tracker)

@@ -29,7 +29,9 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import line_for_intent, line_from_words, lines_named
-from actions.followups import FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of
+from actions.followup_table import TABLE
+from actions.followups import (FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of, portal_reply,
+                               reads_another_portal)
 from actions.record_access import clear_yes_no
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
@@ -146,6 +148,22 @@ _ASKS_WHICH_NUMBER = re.compile(
     r"|\bwhat('?s| is)( the)? (tele)?phone( number| #)? (for|to)\b|\bwhat('?s| is)( the)? telephone\b"
     r"|\bwho (do|should|can) (i|we|each of us|they|she|he) (call|phone|contact)\b", re.I)
 GIVE_NUMBER = "action_give_support_number"
+# Their rules give the numbers asked for (or a person); the IT help desk's answer gives its own line only.
+ANSWERED_WITH_NUMBERS = NUMBER_REQUESTS - {"employee_network_password"}
+ANSWER_CORRECTION = "action_answer_correction"
+
+
+def names_the_portal_meant(text: Text, intent: Text, topic: Callable[[], Optional[Text]],
+                           asked_before: Optional[Text]) -> bool:
+    """"mychart, what else would it be" after an answer about another portal, or after "which portal?".
+
+    Only the portal is named: the last question was about it (the classifier reads the portal's "what is
+    it"). After an answer about that portal, so read, it confirms that answer; a yes or no is left to the rules.
+    """
+    portal = portal_reply(text)
+    if portal is None or asked_before is None:
+        return False
+    return portal_of(topic()) != portal or intent == TABLE["portals"][portal]["about"]
 
 
 def asks_number_naming_lines(text: Text, intent: Text) -> bool:
@@ -157,7 +175,7 @@ def asks_number_naming_lines(text: Text, intent: Text) -> bool:
     questions themselves, tasks and emergencies.
     """
     named = lines_named(text or "")
-    if intent in NUMBER_REQUESTS | STARTS_A_TASK | {"medical_emergency", "share_sensitive_data"} \
+    if intent in ANSWERED_WITH_NUMBERS | STARTS_A_TASK | {"medical_emergency", "share_sensitive_data"} \
             or not named or not _ASKS_WHICH_NUMBER.search(text or ""):
         return False
     return line_for_intent(intent) is None or intent.endswith("_about") or len(named) > 1
@@ -179,15 +197,21 @@ class TopicFollowupPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if tracker.active_loop_name:
             return self._prediction(probabilities)
-        if tracker.latest_action_name in (ANSWER_IN_CONTEXT, GIVE_NUMBER):
+        if tracker.latest_action_name in (ANSWER_IN_CONTEXT, GIVE_NUMBER, ANSWER_CORRECTION):
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         elif tracker.latest_action_name == ACTION_LISTEN_NAME:
             message = tracker.latest_message
             intent = (message.intent or {}).get("name") or ""
             confidence = (message.intent or {}).get("confidence") or 0.0
             responses = {"responses": domain.responses}
+            ranking = (message.parse_data or {}).get("intent_ranking") or []
             if asks_number_naming_lines(message.text or "", intent):
                 probabilities[domain.index_for_action(GIVE_NUMBER)] = 1.0
+            elif names_the_portal_meant(message.text or "", intent, lambda: previous_topic(tracker),
+                                        previous_user_intent(tracker)):
+                probabilities[domain.index_for_action(ANSWER_CORRECTION)] = 1.0
+            elif reads_another_portal(message.text or "", ranking, responses):
+                probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
             elif strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker),
                                  lambda text, about: detail_from_answer(text, about, responses) is not None) \
                     or asks_number_for_portal(message.text or "", previous_user_intent(tracker)):

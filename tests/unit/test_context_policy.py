@@ -1,7 +1,8 @@
 """A short follow-up stays on the conversation's topic; everything else is left to the rules."""
 import pytest
 
-from bot.context_policy import asks_number_for_portal, asks_number_naming_lines, strays_from_topic
+from bot.context_policy import (asks_number_for_portal, asks_number_naming_lines, names_the_portal_meant,
+                                strays_from_topic)
 
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
@@ -86,6 +87,19 @@ def test_a_detail_the_last_answer_already_gives_stays_on_that_answer():
     ("what number do i text for ce credit", "ce_text_for_credit", False),
     ("my phone number changed, how do i update mychart", "mychart_about", False),
     ("which number is the mychart one", "all_support_numbers", False),  # the rules give it
+    ("i work at avera and my network password expired, also my wife can't get into mychart. who do we call",
+     "employee_network_password", True),  # the IT desk's answer gives its own line only
 ])
 def test_a_number_asked_for_with_the_lines_named_is_given_however_it_was_read(text, intent, asks):
     assert asks_number_naming_lines(text, intent) is asks
+
+
+def test_only_a_portal_named_after_an_answer_about_another_says_which_portal_was_meant():
+    assert names_the_portal_meant("mychart, what else would it be", "mychart_about", lambda: "employee_network_password",
+                                  "employee_network_password")
+    assert names_the_portal_meant("for mychart", "nlu_fallback", lambda: None, "followup_how_long")  # "which portal?"
+    assert names_the_portal_meant("mychart obviously", "mychart_about", lambda: "login_forgot_password",
+                                  "login_forgot_password")  # confirms the answer about it
+    assert not names_the_portal_meant("yes mychart", "affirm", lambda: "login_forgot_password",
+                                      "login_forgot_password")  # a yes to its offer
+    assert not names_the_portal_meant("mychart", "mychart_about", lambda: None, None)  # the first message

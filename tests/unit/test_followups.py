@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation_topic import topic_intent
 from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerInContext, AnswerTwoQuestions,
-                               answer_to_followup)
+                               answer_to_followup, portal_reply, reads_another_portal)
 from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
 from bot.nlu.two_questions import TwoQuestions, split_questions
@@ -90,6 +90,8 @@ def test_the_same_question_about_another_portal():
     (["lockout_locked_out"], "wait, i meant the health plans portal", "utter_health_plans_about"),
     (["learning_center_login"], "sorry i meant the CE portal", "utter_ce_portal_sign_in"),
     (["learning_center_transcript"], "NO. the CE portal transcript, not the learning center", "utter_ce_transcript"),
+    (["employee_network_password"], "mychart, what else would it be", "utter_login_forgot_password"),  # misread
+    (["system_link_existing_site"], "sorry no i meant my own mychart as a patient", "utter_login_forgot_password"),
 ])
 def test_a_correction_answers_for_the_portal_meant(history, text, response):
     messages = run(AnswerCorrection(), answered(*history), text, "correction")
@@ -101,6 +103,38 @@ def test_a_correction_after_a_phone_number_gives_the_number_meant():
                {"event": "action", "name": "action_give_support_number"}]
     reply = said(run(AnswerCorrection(), history, "wait, i meant mychart", "correction"))
     assert phone("mychart") in reply and phone("learning_center_ce") not in reply
+
+
+def test_the_portal_named_after_which_portal_answers_the_follow_up_for_it():
+    """"how long does it take to get approved?" -> "which portal?" -> "for mychart": MyChart's activation time."""
+    asked = {"text": "how long does it take to get approved", "parse_data": {
+        "intent": {"name": "followup_how_long"}, **ranking(("followup_how_long", 0.88), (
+            "system_link_approval_time", 0.12), ("portal_first_time_access", 0.06))}}
+    history = [{"event": "user", **asked}, {"event": "action", "name": "action_answer_followup"}]
+    assert "two business days" in said(run(AnswerCorrection(), history, "for mychart", "nlu_fallback"))
+
+
+@pytest.mark.parametrize("text,portal", [
+    ("mychart, what else would it be", "mychart"),
+    ("for mychart obviously", "mychart"),
+    ("the CE one", "ce_portal"),
+    ("and for my own mychart?", None),  # asks something of its own
+    ("how do i sign up for mychart", None),
+    ("no idea", None),
+])
+def test_a_reply_that_only_names_a_portal(text, portal):
+    assert portal_reply(text) == portal
+
+
+def test_a_message_naming_a_portal_but_read_as_another_is_answered_for_the_portal_named():
+    read = ranking(("login_forgot_password", 0.5), ("system_link_existing_site", 0.07))["intent_ranking"]
+    assert reads_another_portal("i cant log in to system link", read, DOMAIN) == "system_link_existing_site"
+    assert reads_another_portal("is system link the same login as mychart", read, DOMAIN) is None  # names both
+    sure = ranking(("security_sharing_credentials", 0.99), ("system_link_about", 0.001))["intent_ranking"]
+    assert reads_another_portal("can i share my system link password", sure, DOMAIN) is None
+    messages = run(AnswerInContext(), [], "i cant log in to system link", "login_forgot_password",
+                   intent_ranking=read)
+    assert [m["response"] for m in messages] == ["utter_system_link_existing_site"]
 
 
 def test_a_correction_that_names_no_portal_asks_which():
@@ -441,3 +475,9 @@ def test_a_follow_up_asked_first_is_about_what_it_names():
     assert "Which portal" in said(run(AnswerFollowup(), [], "how long does that take", "followup_how_long",
                                       **ranking(("followup_how_long", 0.9), ("ce_certificates", 0.05))))
 
+
+
+def test_the_portal_named_after_an_answer_about_it_confirms_that_answer():
+    messages = run(AnswerCorrection(), answered("login_forgot_password"), "mychart, what else would it be",
+                   "mychart_about")
+    assert messages[-1]["response"] == "utter_login_forgot_password"
