@@ -1,7 +1,8 @@
 """A short follow-up stays on the conversation's topic; everything else is left to the rules."""
 import pytest
 
-from bot.context_policy import asks_number_for_portal, asks_number_naming_lines, strays_from_topic
+from bot.context_policy import (asks_for_another_person, asks_number_for_portal, asks_number_naming_lines,
+                                strays_from_topic)
 
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
@@ -89,3 +90,16 @@ def test_a_detail_the_last_answer_already_gives_stays_on_that_answer():
 ])
 def test_a_number_asked_for_with_the_lines_named_is_given_however_it_was_read(text, intent, asks):
     assert asks_number_naming_lines(text, intent) is asks
+
+
+@pytest.mark.parametrize("text,intent,asks", [
+    ("what about my husband?", "followup_device", True),  # read as a follow-up about the verdict
+    ("and the older one, she's 16", "out_of_scope", True),
+    ("ok and my 19 year old", "followup_how", True),
+    ("how do i set that up", "followup_how", False),  # names nobody: about the verdict given
+    ("thanks, my son will be glad", "thank", False),  # the conversation itself
+    ("can my 15 year old have her own account", "teen_own_account", False),  # a question of its own
+    ("my husband has chest pain", "medical_emergency", False),
+])
+def test_right_after_a_verdict_another_person_gets_the_check_again(text, intent, asks):
+    assert asks_for_another_person(text, intent) is asks
