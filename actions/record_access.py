@@ -191,6 +191,7 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
     """Every fact is read from every message, in any order; only the question asked takes a bare answer."""
 
     why_message = "why_record_access"
+    request_intent = "check_record_access"  # also when a yes to the offer after the general rules started it
     form_slots = SLOTS
     strict_parsers = _PARSERS
 

@@ -166,6 +166,7 @@ def asks_number_naming_lines(text: Text, intent: Text) -> bool:
 RECORD_ACCESS_CHECK, CHECK_RESULT = "record_access_form", "action_explain_record_access"
 # "my husband has chest pain" right after a verdict names a person, but asks for no record.
 NOT_ABOUT_A_RECORD = {"medical_emergency", "medical_advice", "share_sensitive_data"}
+WHY = "followup_why"
 
 
 def just_checked(tracker: DialogueStateTracker) -> bool:
@@ -187,6 +188,8 @@ def asks_for_another_person(text: Text, intent: Text) -> bool:
     text = FILLER.sub("", text or "")
     if not text or len(text.split()) > MAX_WORDS or intent in CONVERSATIONAL | NOT_ABOUT_A_RECORD:
         return False
+    if intent == WHY:
+        return False  # "why? i'm his mother" asks about the verdict given
     if not (intent.startswith("followup_") or line_for_intent(intent) is None):
         return False
     return bool(parse_relationship(text, asked=False) or age_group(text))

@@ -97,6 +97,8 @@ def test_a_number_asked_for_with_the_lines_named_is_given_however_it_was_read(te
     ("and the older one, she's 16", "out_of_scope", True),
     ("ok and my 19 year old", "followup_how", True),
     ("how do i set that up", "followup_how", False),  # names nobody: about the verdict given
+    ("why? i'm his mother", "followup_why", False),  # about the verdict given
+    ("no wait, i'm his mother", "out_of_scope", True),  # a correction: the check again
     ("thanks, my son will be glad", "thank", False),  # the conversation itself
     ("can my 15 year old have her own account", "teen_own_account", False),  # a question of its own
     ("my husband has chest pain", "medical_emergency", False),

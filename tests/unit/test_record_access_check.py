@@ -152,6 +152,13 @@ def test_an_age_in_words_after_is_or_turned(text, expected):
     assert age_group(text) == expected
 
 
+def test_asking_for_the_number_during_the_check_gives_it_and_asks_again():
+    check = Check()
+    check.say("can i see my kid's record")
+    reply = check.say("can i just call someone instead?", intent="ask_phone_number")
+    assert "855-667-9704" in reply and "how old" in reply.lower() and verdict(reply) is None
+
+
 def test_any_single_number_answers_the_age_question():
     check = Check()
     check.say("can i see my daughter's record")
