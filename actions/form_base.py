@@ -33,11 +33,12 @@ from actions.followups import (CORRECTION, FOLLOWUP_PREFIX, OFFERS, answer_for_p
                                is_confused, portal_named, portal_of)
 from actions.messages import question_key, say
 from actions.parsing import parse_yes_no
+from actions.support_numbers import answer_for
 
 REQUESTED_SLOT = "requested_slot"
 # Intents that answer a form's question rather than ask one.
 ANSWER_INTENTS = {"affirm", "acknowledge", "deny", "nlu_fallback", "greet", "thank"}
-STOP_INTENT, EMERGENCY_INTENT = "stop", "medical_emergency"
+STOP_INTENT, EMERGENCY_INTENT, NUMBER_REQUEST = "stop", "medical_emergency", "ask_phone_number"
 _STOP_WORDS = re.compile(
     r"\b(never ?mind|nevermind|cancel|stop|forget (it|about it)|quit|exit|don'?t (want|need)|no longer|not anymore)\b", re.I
 )
@@ -193,6 +194,10 @@ class HelpfulFormValidation(FormValidationAction):
         if self.is_valid_answer(tracker, requested) or is_confused(text):
             return None  # "wait what?": the question itself, asked again, is the answer
         asks = "?" in text or _QUESTION_START.match(_LEAD_IN.sub("", text))
+        if asks and intent == NUMBER_REQUEST and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
+            # "can I just call someone instead?": the number for what the form is for, then the question again.
+            line = line_for_intent(self.request_intent or topic_intent(tracker))
+            return lambda d: d.utter_message(text=answer_for(line))
         if asks and intent.startswith(FOLLOWUP_PREFIX) and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
             # "how long does that take?" during the form: about what the form is for (actions/followups.yml).
             answer = followup_reply(intent, self.request_intent or topic_intent(tracker), text, domain)

@@ -16,13 +16,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.form_base import REQUESTED_SLOT, HelpfulFormValidation
-from actions.messages import say
+from actions.messages import render, say
 from bot.facts import facts, phone
 
 TEEN = facts()["teen_access"]
 PARENT, GUARDIAN, CAREGIVER, ADULT_FAMILY, OTHER = "parent", "guardian", "caregiver", "adult_family", "other"
 UNDER_TEEN, TEEN_AGE, ADULT = "under_teen", "teen", "adult"
 SLOTS = ["access_relationship", "patient_age", "patient_emancipated"]
+EMANCIPATED_MEANING = "utter_teen_emancipated_meaning"  # also the answer to the question outside the check
 
 _CHILD = r"(son|daughter|child|kid|kids|children|teen|teenager|boy|girl|baby|toddler|infant|minor)"
 _RELATIONSHIP_IN_SENTENCE = [
@@ -60,9 +61,11 @@ _ONE_NUMBER = re.compile(r"\b(\d{1,3})\b")
 _NUMBER_WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen".split())}
-_AGE_WORD = re.compile(
-    r"\b(" + "|".join(_NUMBER_WORDS) + r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b"
-    r"(?=(?:[- ](?:years?|yrs?|yo)\b)|\s*[.!]?\s*$)", re.I)
+_AGE_WORDS = "|".join(_NUMBER_WORDS) + "|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_AGE_WORD = re.compile(rf"\b({_AGE_WORDS})\b(?=(?:[- ](?:years?|yrs?|yo)\b)|\s*[.!]?\s*$)", re.I)
+# "my boy is fourteen and he ...": a number word after "is" or "turned" is the age ("is one" is too often not).
+_AGE_WORD_AFTER_VERB = re.compile(
+    rf"\b(?:is|s|shes|hes|aged?|turned|turns|turning)\s+(?!(?:zero|one)\b)({_AGE_WORDS})\b", re.I)
 _NOT_EMANCIPATED = re.compile(r"\b(not|isn'?t|is not|never been|wasn'?t|aren'?t|s not)( been)? emancipated\b", re.I)
 _UNSURE = re.compile(r"\b(no idea|not sure|unsure|don'?t know|no clue|maybe|might be)\b", re.I)
 _EMANCIPATED = re.compile(r"\bemancipated\b", re.I)
@@ -96,7 +99,7 @@ def age_group(text: str) -> Optional[str]:
     years = None
     if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text) or _AGE_CLAUSE.search(text):
         years = int(match.group(1))
-    elif match := _AGE_WORD.search(text):
+    elif match := _AGE_WORD.search(text) or _AGE_WORD_AFTER_VERB.search(text):
         years = _NUMBER_WORDS.get(match.group(1).lower(), 20)
     if years is not None:
         if years < TEEN["min_age"]:
@@ -188,6 +191,7 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
     """Every fact is read from every message, in any order; only the question asked takes a bare answer."""
 
     why_message = "why_record_access"
+    request_intent = "check_record_access"  # also when a yes to the offer after the general rules started it
     form_slots = SLOTS
     strict_parsers = _PARSERS
 
@@ -239,7 +243,7 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
             say(dispatcher, "invalid_patient_age")
         if requested == "patient_emancipated" and emancipated is None and _UNSURE.search(text):
             # "I don't know": what it means and whom to ask, then the question again.
-            say(dispatcher, "emancipated_meaning", support_phone=phone("mychart"))
+            dispatcher.utter_message(response=EMANCIPATED_MEANING)
         tracker.slots.update(found)
         return [SlotSet(slot, value) for slot, value in found.items()]
 
@@ -248,8 +252,18 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
     ) -> Optional[Callable[[CollectingDispatcher], None]]:
         text = tracker.latest_message.get("text") or ""
         if asks_what_emancipated_means(text):
-            return lambda d: say(d, "emancipated_meaning", support_phone=phone("mychart"))
+            return lambda d: d.utter_message(response=EMANCIPATED_MEANING)
         return super().side_question_answer(tracker, domain, requested)
+
+
+VERDICTS = ("record_access_adult", "record_access_emancipated", "record_access_parent_of_minor",
+            "record_access_other_relationship")
+
+
+def verdict_topic(verdict: Text) -> Text:
+    """What the conversation is about after a verdict: "how do I set that up?" is answered under this name
+    in actions/followups.yml, with the verdict's own facts (proxy access for an adult, none for a parent)."""
+    return f"check_{verdict}"
 
 
 class ExplainRecordAccess(Action):
@@ -263,12 +277,13 @@ class ExplainRecordAccess(Action):
         age = tracker.get_slot("patient_age")
         if relationship is None:
             return []  # the check was stopped
+        adult, emancipated, parent_of_minor, other = VERDICTS
         if relationship == ADULT_FAMILY or age == ADULT:
-            message = "record_access_adult"
+            verdict = adult
         elif relationship in (PARENT, GUARDIAN):
-            emancipated = tracker.get_slot("patient_emancipated") is True
-            message = "record_access_emancipated" if emancipated else "record_access_parent_of_minor"
+            verdict = emancipated if tracker.get_slot("patient_emancipated") is True else parent_of_minor
         else:
-            message = "record_access_other_relationship"
-        say(dispatcher, message, support_phone=phone("mychart"))
+            verdict = other
+        dispatcher.utter_message(text=render(verdict, support_phone=phone("mychart")),
+                                 utter_action=f"utter_{verdict_topic(verdict)}")
         return [SlotSet(slot, None) for slot in SLOTS]

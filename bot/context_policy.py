@@ -32,7 +32,7 @@ from actions.conversation_topic import line_for_intent, line_from_words, lines_n
 from actions.followup_table import TABLE
 from actions.followups import (FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of, portal_reply,
                                reads_another_portal)
-from actions.record_access import clear_yes_no
+from actions.record_access import age_group, clear_yes_no, parse_relationship
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
@@ -181,6 +181,38 @@ def asks_number_naming_lines(text: Text, intent: Text) -> bool:
     return line_for_intent(intent) is None or intent.endswith("_about") or len(named) > 1
 
 
+RECORD_ACCESS_CHECK, CHECK_RESULT = "record_access_form", "action_explain_record_access"
+# "my husband has chest pain" right after a verdict names a person, but asks for no record.
+NOT_ABOUT_A_RECORD = {"medical_emergency", "medical_advice", "share_sensitive_data"}
+WHY = "followup_why"
+
+
+def just_checked(tracker: DialogueStateTracker) -> bool:
+    """Whether the bot's last action before the latest message gave the record-access check's verdict."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=len(events))
+    actions = [e.action_name for e in events[:last_user]
+               if isinstance(e, ActionExecuted) and e.action_name != ACTION_LISTEN_NAME]
+    return bool(actions) and actions[-1] == CHECK_RESULT
+
+
+def asks_for_another_person(text: Text, intent: Text) -> bool:
+    """"What about my husband?", "and the older one, she's 16" right after a verdict: the check again, for them.
+
+    Read by the classifier as a follow-up ("what about ... ?") or a general question, it would get the
+    verdict's follow-up answer about the person just checked. A question of its own ("can my 15 year old
+    have her own account?") and the conversation itself ("thanks, my son will be glad") keep their answers.
+    """
+    text = FILLER.sub("", text or "")
+    if not text or len(text.split()) > MAX_WORDS or intent in CONVERSATIONAL | NOT_ABOUT_A_RECORD:
+        return False
+    if intent == WHY:
+        return False  # "why? i'm his mother" asks about the verdict given
+    if not (intent.startswith("followup_") or line_for_intent(intent) is None):
+        return False
+    return bool(parse_relationship(text, asked=False) or age_group(text))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class TopicFollowupPolicy(Policy):
     @staticmethod
@@ -207,6 +239,8 @@ class TopicFollowupPolicy(Policy):
             ranking = (message.parse_data or {}).get("intent_ranking") or []
             if asks_number_naming_lines(message.text or "", intent):
                 probabilities[domain.index_for_action(GIVE_NUMBER)] = 1.0
+            elif just_checked(tracker) and asks_for_another_person(message.text or "", intent):
+                probabilities[domain.index_for_action(RECORD_ACCESS_CHECK)] = 1.0
             elif names_the_portal_meant(message.text or "", intent, lambda: previous_topic(tracker),
                                         previous_user_intent(tracker)):
                 probabilities[domain.index_for_action(ANSWER_CORRECTION)] = 1.0

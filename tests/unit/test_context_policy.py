@@ -1,8 +1,8 @@
 """A short follow-up stays on the conversation's topic; everything else is left to the rules."""
 import pytest
 
-from bot.context_policy import (asks_number_for_portal, asks_number_naming_lines, names_the_portal_meant,
-                                strays_from_topic)
+from bot.context_policy import (asks_for_another_person, asks_number_for_portal, asks_number_naming_lines,
+                                names_the_portal_meant, strays_from_topic)
 
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
@@ -103,3 +103,18 @@ def test_only_a_portal_named_after_an_answer_about_another_says_which_portal_was
     assert not names_the_portal_meant("yes mychart", "affirm", lambda: "login_forgot_password",
                                       "login_forgot_password")  # a yes to its offer
     assert not names_the_portal_meant("mychart", "mychart_about", lambda: None, None)  # the first message
+
+
+@pytest.mark.parametrize("text,intent,asks", [
+    ("what about my husband?", "followup_device", True),  # read as a follow-up about the verdict
+    ("and the older one, she's 16", "out_of_scope", True),
+    ("ok and my 19 year old", "followup_how", True),
+    ("how do i set that up", "followup_how", False),  # names nobody: about the verdict given
+    ("why? i'm his mother", "followup_why", False),  # about the verdict given
+    ("no wait, i'm his mother", "out_of_scope", True),  # a correction: the check again
+    ("thanks, my son will be glad", "thank", False),  # the conversation itself
+    ("can my 15 year old have her own account", "teen_own_account", False),  # a question of its own
+    ("my husband has chest pain", "medical_emergency", False),
+])
+def test_right_after_a_verdict_another_person_gets_the_check_again(text, intent, asks):
+    assert asks_for_another_person(text, intent) is asks

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation_topic import topic_intent
 from actions.followups import (TABLE, AnswerCorrection, AnswerFollowup, AnswerInContext, AnswerTwoQuestions,
                                answer_to_followup, portal_reply, reads_another_portal)
+from actions.record_access import VERDICTS, verdict_topic
 from actions.site_requests import ValidateSiteRequestStatusForm
 from bot.facts import phone
 from bot.nlu.two_questions import TwoQuestions, split_questions
@@ -67,6 +68,18 @@ def test_where_the_documents_are_silent_it_says_so_and_gives_the_topics_number()
     reply = said(run(AnswerFollowup(), answered("ce_transcript"), "is it free?", "followup_cost"))
     assert "don't say" in reply and phone("learning_center_ce") in reply
     assert phone("mychart") not in reply
+
+
+@pytest.mark.parametrize("verdict,says,not_says", [
+    ("record_access_adult", "proxy access", "emancipated"),  # "how do I set that up?" for another adult
+    ("record_access_parent_of_minor", "by law", "not allowed for parents of emancipated minors; and another"),
+])
+def test_how_after_the_record_access_verdict_is_about_that_verdict(verdict, says, not_says):
+    history = [{"event": "user", "text": "...", "parse_data": {"intent": {"name": "check_record_access"}}},
+               {"event": "action", "name": "action_explain_record_access"},
+               {"event": "bot", "text": "...", "metadata": {"utter_action": f"utter_{verdict_topic(verdict)}"}}]
+    reply = said(run(AnswerFollowup(), history, "how do i set that up", "followup_how"))
+    assert says in reply and not_says not in reply and phone("mychart") in reply
 
 
 def test_system_link_follow_up_without_an_answer_points_to_the_site_administrator():
@@ -278,8 +291,9 @@ def test_the_table_names_only_known_intents_kinds_and_responses():
     intents = set(DOMAIN["intents"])
     responses = set(DOMAIN["responses"])
     assert set(TABLE["kinds"]) == {i for i in intents if i.startswith("followup_")}
+    topics = intents | {verdict_topic(verdict) for verdict in VERDICTS}  # the record-access check's verdicts
     for about, kinds in TABLE["answers"].items():
-        assert about in intents, about
+        assert about in topics, about
         for kind, answer in kinds.items():
             assert kind in TABLE["kinds"], (about, kind)
             assert "text" in answer or answer["response"] in responses, (about, kind)

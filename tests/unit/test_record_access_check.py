@@ -14,7 +14,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.record_access import SLOTS, ExplainRecordAccess, ValidateRecordAccessForm
+from actions.record_access import SLOTS, ExplainRecordAccess, ValidateRecordAccessForm, age_group
 
 DOMAIN = yaml.safe_load(Path(__file__).parents[2].joinpath("domain.yml").read_text(encoding="utf-8"))
 PARENT_OF_MINOR = "yes: by law, parents and legal guardians automatically have access"
@@ -52,7 +52,14 @@ class Check:
             for event in results:
                 self.slots[event["name"]] = event["value"]
             self.events += results + [{"event": "action", "name": "action_explain_record_access"}]
-        return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+        return "\n".join(said(m) for m in dispatcher.messages)
+
+
+def said(message: Dict[str, Any]) -> str:
+    """A message's text, also when it is a domain response ("what does emancipated mean?")."""
+    if message.get("response"):
+        return DOMAIN["responses"][message["response"]][0]["text"]
+    return message.get("text") or ""
 
 
 def verdict(reply: str) -> Optional[str]:
@@ -136,6 +143,20 @@ def test_a_question_or_not_knowing_in_reply_is_explained_and_the_question_asked_
     assert "treats as an adult" in reply and "855-667-9704" in reply
     assert "emancipated minor?" in reply and verdict(reply) is None
     assert verdict(check.say("he isn't")) == PARENT_OF_MINOR
+
+
+@pytest.mark.parametrize("text,expected", [("my boy is fourteen and made his own mychart", "teen"),
+                                           ("she turned twelve last week", "under_teen"),
+                                           ("there is one problem", None)])
+def test_an_age_in_words_after_is_or_turned(text, expected):
+    assert age_group(text) == expected
+
+
+def test_asking_for_the_number_during_the_check_gives_it_and_asks_again():
+    check = Check()
+    check.say("can i see my kid's record")
+    reply = check.say("can i just call someone instead?", intent="ask_phone_number")
+    assert "855-667-9704" in reply and "how old" in reply.lower() and verdict(reply) is None
 
 
 def test_any_single_number_answers_the_age_question():
