@@ -39,7 +39,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
-from actions.conversation_topic import line_for_intent
+from actions.conversation_topic import line_for_intent, line_from_words
 from actions.followups import portal_named
 
 TWO_QUESTIONS = "two_questions"
@@ -146,9 +146,15 @@ class TwoQuestions(GraphComponent, IntentClassifier):
             return []
         sure = self.config["sure_whole"]
         if intents[0] == whole.get("name") and (whole.get("confidence") or 0.0) >= sure and \
-                (confidences[1] < sure or line_for_intent(intents[1]) == line_for_intent(intents[0])):
+                (confidences[1] < sure or not self._another_line(parts[1], intents)):
             return []  # one question, elaborated
         return intents
+
+    @staticmethod
+    def _another_line(second: str, intents: List[str]) -> bool:
+        """The second part is about another line than the first: it names one, or its intent has one."""
+        line = line_from_words(second) or line_for_intent(intents[1])
+        return line is not None and line != line_for_intent(intents[0])
 
     @staticmethod
     def _second_leans_on_first(second: str, intents: List[str]) -> bool:

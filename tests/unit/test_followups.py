@@ -421,6 +421,13 @@ def test_a_sure_second_part_about_another_line_is_a_question_of_its_own():
     assert message.get("intent")["name"] == "two_questions"
     assert message.get("questions") == ["system_link_approval_time", "ask_phone_number"]
 
+    # "... is there a way to find it?": a sure follow-up that names no line of its own only elaborates.
+    Parts.classes_ = ["system_link_approval_time", "followup_how"]
+    message = Message({"text": "how long does site approval take. is there a way to speed it up",
+                       "intent": {"name": "system_link_approval_time", "confidence": 0.99}})
+    component.process([message])
+    assert message.get("intent")["name"] == "system_link_approval_time"
+
 
 def test_a_message_taken_for_two_questions_that_does_not_split_gets_the_parts_models_reading():
     from bot.nlu.two_questions import TwoQuestions
