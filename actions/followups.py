@@ -24,7 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions.conversation_topic import (line_for_intent, line_from_words, lines_named, previous_user_intent,
                                        previous_user_message, ruled_out, topic_intent)
 from actions.followup_table import TABLE
-from actions.messages import say
+from actions.messages import MESSAGES, say
 from actions.support_numbers import answer_for
 from bot.facts import facts, phone
 
@@ -344,7 +344,9 @@ class AnswerTwoQuestions(Action):
                 dispatcher.utter_message(response=f"utter_{intent}")
                 answered = intent
             elif intent in OFFERS:
-                say(dispatcher, "offer_second_question", buttons=[{"title": OFFERS[intent], "payload": f"/{intent}"}])
+                # A task's own offer (offer_<intent> in messages.yml) also says how to do it without the chat.
+                key = f"offer_{intent}" if f"offer_{intent}" in MESSAGES else "offer_second_question"
+                say(dispatcher, key, buttons=[{"title": OFFERS[intent], "payload": f"/{intent}"}])
                 answered = intent
             else:
                 continue

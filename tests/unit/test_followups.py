@@ -104,7 +104,7 @@ def test_the_same_question_about_another_portal():
     (["learning_center_login"], "sorry i meant the CE portal", "utter_ce_portal_sign_in"),
     (["learning_center_transcript"], "NO. the CE portal transcript, not the learning center", "utter_ce_transcript"),
     (["employee_network_password"], "mychart, what else would it be", "utter_login_forgot_password"),  # misread
-    (["system_link_existing_site"], "sorry no i meant my own mychart as a patient", "utter_login_forgot_password"),
+    (["system_link_login_problem"], "sorry no i meant my own mychart as a patient", "utter_login_forgot_password"),
 ])
 def test_a_correction_answers_for_the_portal_meant(history, text, response):
     messages = run(AnswerCorrection(), answered(*history), text, "correction")
@@ -140,14 +140,14 @@ def test_a_reply_that_only_names_a_portal(text, portal):
 
 
 def test_a_message_naming_a_portal_but_read_as_another_is_answered_for_the_portal_named():
-    read = ranking(("login_forgot_password", 0.5), ("system_link_existing_site", 0.07))["intent_ranking"]
-    assert reads_another_portal("i cant log in to system link", read, DOMAIN) == "system_link_existing_site"
+    read = ranking(("login_forgot_password", 0.5), ("system_link_login_problem", 0.07))["intent_ranking"]
+    assert reads_another_portal("i cant log in to system link", read, DOMAIN) == "system_link_login_problem"
     assert reads_another_portal("is system link the same login as mychart", read, DOMAIN) is None  # names both
     sure = ranking(("security_sharing_credentials", 0.99), ("system_link_about", 0.001))["intent_ranking"]
     assert reads_another_portal("can i share my system link password", sure, DOMAIN) is None
     messages = run(AnswerInContext(), [], "i cant log in to system link", "login_forgot_password",
                    intent_ranking=read)
-    assert [m["response"] for m in messages] == ["utter_system_link_existing_site"]
+    assert [m["response"] for m in messages] == ["utter_system_link_login_problem"]
 
 
 def test_a_correction_that_names_no_portal_asks_which():
@@ -177,6 +177,14 @@ def test_a_task_as_second_question_is_offered_not_started():
                    questions=["mychart_access_code_about", "request_access_code"])
     assert messages[0]["response"] == "utter_mychart_access_code_about"
     assert messages[1]["buttons"] == [{"title": "Send me a new access code", "payload": "/request_access_code"}]
+
+
+def test_a_site_request_in_two_questions_is_offered_with_how_to_do_it_yourself():
+    messages = run(AnswerTwoQuestions(), [], "we need a system link site, also im locked out", "two_questions",
+                   questions=["request_site", "lockout_locked_out"])
+    assert "Request New Account" in messages[0]["text"]
+    assert messages[0]["buttons"] == [{"title": "Start a site request", "payload": "/request_site"}]
+    assert messages[1]["response"] == "utter_lockout_locked_out"
 
 
 def test_a_follow_up_as_second_question_is_about_the_first():
@@ -334,6 +342,17 @@ def test_a_status_question_is_answered_before_the_reference_is_asked_and_a_follo
     assert "few weeks" in reply and "reference" in reply and "doesn't look like" not in reply
     assert "How a site request goes" not in reply  # the explanation is not repeated
 
+    # "I don't have one" is a statement, but no reference either: what to do without it, then the question again.
+    statement = {"text": "i don't have a reference, we used the website",
+                 "intent": {"name": "followup_dont_have", "confidence": 0.9}}
+    during = Tracker("unit", {"requested_slot": "site_request_reference"}, statement,
+                     history[:2] + [{"event": "user", "text": statement["text"], "parse_data": statement}],
+                     False, None, form, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ValidateSiteRequestStatusForm().run(dispatcher, during, DOMAIN))
+    reply = said(dispatcher.messages)
+    assert "noreply@systemlink" in reply and "doesn't look like" not in reply and "SR-" in reply
+
 
 @pytest.mark.parametrize("about,text,intent,says,not_says", [
     ("system_link_tech_requirements", "and chrome?", "nlu_fallback", "Chrome 118", "1024x768"),
@@ -429,6 +448,55 @@ def test_a_message_the_classifier_is_sure_of_stays_one_question_when_its_first_p
     component.process([sure, unsure])
     assert sure.get("intent")["name"] == "mychart_averachart_move"
     assert unsure.get("intent")["name"] == "two_questions"
+
+
+def test_a_sure_second_part_about_another_line_is_a_question_of_its_own():
+    from bot.nlu.two_questions import TwoQuestions
+    from rasa.shared.nlu.training_data.message import Message
+
+    class Parts:  # the parts' model: approval time, then the number, both sure
+        classes_ = ["system_link_approval_time", "ask_phone_number"]
+
+        @staticmethod
+        def predict_proba(parts):
+            import numpy
+            return numpy.array([[0.99, 0.01], [0.01, 0.99]])
+
+    component = TwoQuestions({**TwoQuestions.get_default_config()}, None, None, Parts())
+    message = Message({"text": "how long does site approval take, and whats the health plans phone number",
+                       "intent": {"name": "system_link_approval_time", "confidence": 0.99}})
+    component.process([message])
+    assert message.get("intent")["name"] == "two_questions"
+    assert message.get("questions") == ["system_link_approval_time", "ask_phone_number"]
+
+    # "... is there a way to find it?": a sure follow-up that names no line of its own only elaborates.
+    Parts.classes_ = ["system_link_approval_time", "followup_how"]
+    message = Message({"text": "how long does site approval take. is there a way to speed it up",
+                       "intent": {"name": "system_link_approval_time", "confidence": 0.99}})
+    component.process([message])
+    assert message.get("intent")["name"] == "system_link_approval_time"
+
+
+def test_a_message_taken_for_two_questions_that_does_not_split_gets_the_parts_models_reading():
+    from bot.nlu.two_questions import TwoQuestions
+    from rasa.shared.nlu.training_data.message import Message
+
+    class Parts:
+        classes_ = ["system_link_tech_requirements", "system_link_about"]
+
+        @staticmethod
+        def predict_proba(parts):
+            import numpy
+            return numpy.array([[0.6, 0.4] for _ in parts])
+
+    component = TwoQuestions({**TwoQuestions.get_default_config()}, None, None, Parts())
+    message = Message({"text": "also unrelated, what browsers work for system link",
+                       "intent": {"name": "two_questions", "confidence": 0.9},
+                       "intent_ranking": [{"name": "two_questions", "confidence": 0.9},
+                                          {"name": "system_link_about", "confidence": 0.05}]})
+    component.process([message])
+    assert message.get("intent") == {"name": "system_link_tech_requirements", "confidence": 0.6}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["system_link_tech_requirements", "system_link_about"]
 
 
 class _StubModel:
