@@ -232,6 +232,18 @@ def reading_for_portal(ranking: List[Dict[str, Any]], portal: Text, domain: Doma
                  and (r.get("confidence") or 0.0) >= min_confidence), None)
 
 
+def answer_same_question(dispatcher: CollectingDispatcher, intent: Optional[Text], portal: Text) -> None:
+    """"Is that the same for the Learning Center?": the same question about `portal`.
+
+    An answer that holds for every Avera portal (the automatic time-out) is given again, saying so.
+    """
+    if intent in TABLE["every_portal"]:
+        say(dispatcher, "same_for_every_portal", portal=TABLE["portals"][portal]["name"])
+        dispatcher.utter_message(response=f"utter_{intent}")
+    else:
+        dispatcher.utter_message(response=f"utter_{same_question_for(intent, portal)}")
+
+
 class AnswerFollowup(Action):
     def name(self) -> Text:
         return "action_answer_followup"
@@ -245,7 +257,7 @@ class AnswerFollowup(Action):
         portal = portal_named(text)
         if portal and portal != portal_of(about):
             # "is that the same for the CE portal?": the same question, about the portal named.
-            dispatcher.utter_message(response=f"utter_{same_question_for(about, portal)}")
+            answer_same_question(dispatcher, about, portal)
         elif about is None:
             self.about_what_it_names(dispatcher, tracker, kind, text, domain)
         elif not say_again(dispatcher, kind, text, about, domain):
@@ -308,7 +320,7 @@ def answer_for_portal_meant(dispatcher: CollectingDispatcher, tracker: Tracker, 
     if previous_user_intent(tracker) in NUMBER_REQUESTS:
         dispatcher.utter_message(text=answer_for(line_from_words(tracker.latest_message.get("text") or "")))
     else:
-        dispatcher.utter_message(response=f"utter_{same_question_for(topic_intent(tracker), portal)}")
+        answer_same_question(dispatcher, topic_intent(tracker), portal)
 
 
 FOLLOWUP_PREFIX = "followup_"

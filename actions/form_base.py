@@ -47,7 +47,8 @@ _QUESTION_START = re.compile(
     r"^(why|what|how|when|where|who|which|can|could|do|does|is|are|will|would|should)\b", re.I
 )
 SIDE_QUESTION_MIN_CONFIDENCE = 0.3
-DONT_HAVE = "followup_dont_have"
+# Follow-ups often said as statements, not questions: "I don't have access to that e-mail anymore", "still not working".
+STATED_FOLLOWUPS = {"followup_dont_have", "followup_not_working"}
 # "oh wait, it's my username, not the password", "actually I need a new code instead": the form is for something
 # else. A plain "wait" or "actually" only before another task: "wait, which file types?" is a side question.
 _CHANGE_OF_MIND = re.compile(r"\b(instead|i meant|rather|not the|changed my mind)\b", re.I)
@@ -194,10 +195,7 @@ class HelpfulFormValidation(FormValidationAction):
             return lambda d: say(d, self.why_message)
         if self.is_valid_answer(tracker, requested) or is_confused(text):
             return None  # "wait what?": the question itself, asked again, is the answer
-        # "I don't have one" is said, not asked, but where only a strict answer will do it is no answer either:
-        # the table says what to do without it.
-        asks = "?" in text or _QUESTION_START.match(_LEAD_IN.sub("", text)) or \
-            (intent == DONT_HAVE and self.is_valid_answer(tracker, requested) is False)
+        asks = "?" in text or _QUESTION_START.match(_LEAD_IN.sub("", text)) or intent in STATED_FOLLOWUPS
         if asks and intent == NUMBER_REQUEST and confidence >= SIDE_QUESTION_MIN_CONFIDENCE:
             # "can I just call someone instead?": the number for what the form is for, then the question again.
             line = line_for_intent(self.request_intent or topic_intent(tracker))

@@ -98,6 +98,13 @@ def test_the_same_question_about_another_portal():
     assert messages[0]["response"] == "utter_ce_transcript"
 
 
+def test_an_answer_that_holds_for_every_portal_is_the_same_for_another_portal():
+    messages = run(AnswerFollowup(), answered("security_session_timeout"), "is that the same for the learning center?",
+                   "followup_confirm")
+    assert "every Avera portal, the Learning Center included" in messages[0]["text"]
+    assert messages[1]["response"] == "utter_security_session_timeout"
+
+
 @pytest.mark.parametrize("history,text,response", [
     (["ce_transcript"], "no, I meant the learning center", "utter_learning_center_transcript"),
     (["lockout_locked_out"], "wait, i meant the health plans portal", "utter_health_plans_about"),
@@ -307,6 +314,7 @@ def test_the_table_names_only_known_intents_kinds_and_responses():
             assert "text" in answer or answer["response"] in responses, (about, kind)
     for group in TABLE["same_question"]:
         assert all(f"utter_{intent}" in responses for intent in group), group
+    assert all(f"utter_{intent}" in responses for intent in TABLE["every_portal"])
     assert all(f"utter_{portal['about']}" in responses for portal in TABLE["portals"].values())
 
 

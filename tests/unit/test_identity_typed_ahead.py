@@ -153,3 +153,11 @@ def test_a_side_question_after_wait_is_answered_and_the_form_goes_on():
     reply = form.say("wait, what if the reset link expires?", intent="login_reset_link_expired")
     assert "utter_login_reset_link_expired" in reply and "first and last name" in reply
     assert form.slots["requested_slot"] == "full_name"
+
+
+def test_a_follow_up_said_as_a_statement_is_answered_and_the_form_goes_on():
+    form = ResetForm()
+    form.say("i need to reset my password", intent="request_password_reset")
+    reply = form.say("i dont have access to that email anymore", intent="followup_dont_have")
+    assert "855-667-9704" in reply and "first and last name" in reply
+    assert form.slots["full_name"] is None
