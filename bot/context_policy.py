@@ -131,13 +131,14 @@ def previous_user_intent(tracker: DialogueStateTracker) -> Optional[Text]:
 
 
 def asks_number_for_portal(text: Text, previous_intent: Optional[Text]) -> bool:
-    """"And for my own MyChart?" right after a number question asks that portal's number.
+    """"And for my own MyChart?", "which one is for my work computer?" right after a number question asks
+    the number of the portal or line it names (as action_answer_in_context reads it).
 
-    The classifier, reading the words alone, may take it for another question ("own" account).
+    The classifier, reading the words alone, may take it for another question ("own" account, "computer").
     """
     text = FILLER.sub("", text or "")
     return (previous_intent in NUMBER_REQUESTS and 0 < len(text.split()) <= MAX_WORDS
-            and bool(_LEANS_ON_BEFORE.search(text)) and portal_named(text) is not None)
+            and bool(_LEANS_ON_BEFORE.search(text)) and (portal_named(text) or line_from_words(text)) is not None)
 
 
 # "which line do i call", "what is telephone for help with mychart", "who should each of us call": a number asked for.

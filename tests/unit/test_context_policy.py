@@ -55,6 +55,7 @@ def test_everything_else_is_left_to_the_rules(text, intent, confidence, topic):
 
 def test_and_for_a_portal_after_a_number_question_asks_that_portals_number():
     assert asks_number_for_portal("and for my own mychart?", "ask_phone_number")
+    assert asks_number_for_portal("which one is for my work computer", "all_support_numbers")  # a line's words
     assert not asks_number_for_portal("and for my own mychart?", "lockout_locked_out")  # not after a number
     assert not asks_number_for_portal("my teen wants her own mychart account, can she", "ask_phone_number")
 
