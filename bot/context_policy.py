@@ -53,6 +53,7 @@ SURE_EMERGENCY = 0.6
 # "link not work" after "Would you like a reset link?", read (unsure) as a no: it tells a problem, it
 # does not decline. A yes or no reading this unsure counts only when the words are a clear yes or no.
 SURE_YES_NO = 0.5
+SURE_WHY_NEEDED = 0.5
 # A short message the classifier is unsure of stays on the topic even without "it" or "and";
 # up to MAX_WORDS when it is less sure still ("should i just make a new account" after the CE
 # duplicate-account answer, read at 0.47 as MyChart password tips): (at most words, under confidence).
@@ -107,7 +108,11 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
             text, intent, confidence)):
         return False
     unclear_yes_no = intent in ("affirm", "deny") and confidence < SURE_YES_NO and clear_yes_no(text) is None
-    if portal_named(text) or (intent in CONVERSATIONAL and not (acknowledged_then_asked or unclear_yes_no)) \
+    # Outside a form nobody asked for details: an unsure "why do you need that?" reading ("does it matter how big
+    # my screen is") is a follow-up about the topic.
+    unsure_why_needed = intent == "ask_why_needed" and confidence < SURE_WHY_NEEDED
+    if portal_named(text) or (intent in CONVERSATIONAL and not (acknowledged_then_asked or unclear_yes_no
+                                                                  or unsure_why_needed)) \
             or intent.startswith("followup_"):
         return False
     if intent == "medical_emergency" and confidence >= SURE_EMERGENCY:

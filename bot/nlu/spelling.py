@@ -6,7 +6,7 @@ character n-grams alone are too weak to carry a short message, so it falls
 back to "please rephrase". After the tokenizer, this component looks up
 every word that is neither in the training examples nor an English word
 (pyspellchecker's word list: "dads", "faster" and "selling" are words, not
-typos of "days", "foster" and "swelling"), four letters or more, letters
+typos of "days", "foster" and "swelling"), five letters or more, letters
 only, and, when a word of the training examples is within one edit (two for
 words of eight letters or more; a swap of two letters is one edit), gives
 the token that word as its lemma. The featurizers read lemmas, so the message is featurized
@@ -34,7 +34,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spellchecker import SpellChecker
 
 _LETTERS = re.compile(r"[a-z]+")
-MIN_LENGTH = 4
+# Four-letter words have too many neighbours: gibberish "quib" would read as "quit" (a stop).
+MIN_LENGTH = 5
 LONG_WORD = 8
 VOCABULARY_FILE = "spelling_vocabulary.json"
 

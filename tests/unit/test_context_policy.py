@@ -12,6 +12,7 @@ from bot.context_policy import (asks_for_another_person, asks_number_for_portal,
     ("is that the same on the app", "medical_advice", 0.5, "portal_test_results"),
     ("hmm ok so what do i do", "ask_capabilities", 0.5, "security_phishing"),  # filler before the follow-up
     ("ok so how do we sign up", "mychart_signup", 0.6, "system_link_about"),  # after an acknowledgement
+    ("does it matter how big my screen is", "ask_why_needed", 0.34, "system_link_tech_requirements"),  # no form
     ("hmm and what about tablets", "ce_mobile_app", 0.5, "system_link_tech_requirements"),
     ("what email do i use", "mychart_email_required", 0.6, "ce_portal_sign_in"),  # short and unsure
     ("how do we sign up", "mychart_signup", 0.64, "system_link_deadline"),
@@ -23,6 +24,7 @@ def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, int
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
     ("what if we miss it?", "system_link_deadline", 0.8, "system_link_request_site"),  # same portal
+    ("why do you need my date of birth", "ask_why_needed", 0.9, "mychart_signup"),  # sure: the privacy answer
     ("how do i get my ce transcript", "ce_transcript", 0.9, "lockout_locked_out"),  # a new question
     ("is that the same for the learning center?", "learning_center_transcript", 0.9, "ce_transcript"),  # names it
     ("it's my dad, he can't breathe", "medical_emergency", 0.9, "mychart_about"),  # a sure emergency

@@ -7,7 +7,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.spelling import SpellingCorrector
 
-VOCABULARY = ["my", "prescription", "refill", "password", "locked", "mychart", "days", "foster", "swelling",
+VOCABULARY = ["my", "quit", "prescription", "refill", "password", "locked", "mychart", "days", "foster", "swelling",
               "guardian", "transcript", "eligibility"]
 
 
@@ -35,7 +35,7 @@ def test_a_typo_reads_as_the_known_word(corrector, typed, meant):
     "mychart",   # known already
     "lokd",      # short words need an exact match: two edits away from "locked" is too far
     "trnscrp",   # three edits from "transcript"
-    "abc",       # shorter than four letters
+    "quib",      # four letters: gibberish one edit from "quit" would end the conversation
 ])
 def test_real_words_and_far_strings_are_left_alone(corrector, word):
     assert corrector.correction(word) is None
