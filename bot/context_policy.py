@@ -245,7 +245,7 @@ class TopicFollowupPolicy(Policy):
             ranking = (message.parse_data or {}).get("intent_ranking") or []
             if asks_number_naming_lines(message.text or "", intent):
                 probabilities[domain.index_for_action(GIVE_NUMBER)] = 1.0
-            elif just_checked(tracker) and asks_for_another_person(message.text or "", intent):
+            elif asks_for_another_person(message.text or "", intent) and just_checked(tracker):
                 probabilities[domain.index_for_action(RECORD_ACCESS_CHECK)] = 1.0
             elif names_the_portal_meant(message.text or "", intent, lambda: previous_topic(tracker),
                                         previous_user_intent(tracker)):
