@@ -5,9 +5,10 @@ the hand-off relay (bot/handoff_relay.py: what members write while an agent
 has the conversation) and the trainers' review feed (bot/backend/event_feed.py).
 FanOutEventBroker hands every event to each broker listed under it.
 
-In the embedded default, SharedSQLiteEventBroker writes every event into the
-`events` table of the backend's SQLite database, where the review feed reads
-it (the scale profile uses RabbitMQ instead, through TurnBatchingPikaEventBroker below). Rasa's SQL broker opens SQLite with its
+Both brokers below publish only the events the review feed reads (bot/review_events.py).
+In the embedded default, SharedSQLiteEventBroker writes them into the `events`
+table of the backend's SQLite database, where the review feed reads them (the
+scale profile uses RabbitMQ instead, through TurnBatchingPikaEventBroker below). Rasa's SQL broker opens SQLite with its
 defaults: a rollback journal synced on every commit, and a writer that fails at
 once while the backend writes. This subclass uses WAL (as the backend does) and
 waits for the other writer instead. Waiting must not stall Rasa: Rasa publishes
@@ -27,6 +28,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.review_events import REVIEWED_EVENTS
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
@@ -53,7 +56,8 @@ class SharedSQLiteEventBroker(SQLEventBroker):
         self._writer.start()
 
     def publish(self, event: Dict[str, Any]) -> None:
-        self._pending.put(event)
+        if event.get("event") in REVIEWED_EVENTS:
+            self._pending.put(event)
 
     def _write_until_closed(self) -> None:
         while True:
@@ -89,6 +93,8 @@ class TurnBatchingPikaEventBroker(PikaEventBroker):
 
     def publish(self, event: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> None:
         """Gather the event; what gathered is sent once the publisher yields to the event loop."""
+        if event.get("event") not in REVIEWED_EVENTS:
+            return
         if not self._gathered:
             self._loop.call_soon(self._send_gathered)
         self._gathered.append(event)

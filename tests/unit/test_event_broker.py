@@ -29,13 +29,30 @@ async def test_publishing_goes_on_while_another_writer_holds_the_database(tmp_pa
     assert rows[4][0] == "member-1"
 
 
-async def test_rabbitmq_gets_the_events_published_in_one_go_as_one_message_in_order_even_at_close():
+async def test_only_the_events_the_review_feed_reads_reach_the_backends_database(tmp_path):
+    """A form's slots (a name, a birth date) are not the feed's business: they never leave Rasa's tracker store."""
+    db = str(tmp_path / "backend.db")
+    broker = SharedSQLiteEventBroker(db=db)
+    for event in ({"event": "session_started"}, {"event": "user", "text": "new access code please"},
+                  {"event": "active_loop", "name": "access_code_reissue_form"},
+                  {"event": "slot", "name": "date_of_birth", "value": "04/12/1985"},
+                  {"event": "action", "name": "action_listen"}, {"event": "bot", "text": "What's your name?"}):
+        broker.publish({"sender_id": "member-1", **event})
+    await broker.close()
+    with sqlite3.connect(db) as reader:
+        stored = [json.loads(data) for (data,) in reader.execute("SELECT data FROM events ORDER BY id")]
+    assert [event["event"] for event in stored] == ["user", "active_loop", "action", "bot"]
+    assert "04/12/1985" not in json.dumps(stored)
+
+
+async def test_rabbitmq_gets_the_feeds_events_published_in_one_go_as_one_message_in_order_even_at_close():
     require_rabbitmq()
     queue = f"avera_test_{uuid.uuid4().hex[:8]}"
     config = {"url": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest", "queues": [queue]}
     broker = await TurnBatchingPikaEventBroker.from_endpoint_config(EndpointConfig.from_dict(config))
     for number in range(12):  # one turn: Rasa publishes its events without yielding
         broker.publish({"sender_id": "member-1", "event": "action", "name": f"step-{number}"})
+        broker.publish({"sender_id": "member-1", "event": "slot", "name": f"slot-{number}"})  # not the feed's
     await asyncio.sleep(0.2)  # the next turn
     for number in range(3):
         broker.publish({"sender_id": "member-2", "event": "action", "name": f"later-{number}"})

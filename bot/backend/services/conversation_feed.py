@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import FormRun, ReviewConversation, ReviewTurn
+from bot.review_events import REVIEWED_EVENTS
 
 MASKED_TEXT = "[answer inside a form: not kept]"
 # Forms whose answers are not identity or contact details: kept readable.
@@ -54,14 +55,14 @@ def best_intent(parse_data: Dict[str, Any]) -> "tuple[Optional[str], Optional[fl
 async def apply_event(session: AsyncSession, event: Dict[str, Any]) -> None:
     sender_id = event.get("sender_id")
     kind = event.get("event")
-    if not sender_id or kind not in ("user", "action", "bot", "active_loop"):
+    if not sender_id or kind not in REVIEWED_EVENTS:
         return
     moment = datetime.utcfromtimestamp(float(event.get("timestamp") or 0))
     key = event_key(event)
-    conversation = await session.get(ReviewConversation, sender_id)
+    conversation = await _get(session, ReviewConversation, sender_id)
     if conversation is None:
-        conversation = ReviewConversation(sender_id=sender_id, started_at=moment, last_event_at=moment,
-                                          handed_off=False)
+        conversation = _keep(session, ReviewConversation(sender_id=sender_id, started_at=moment,
+                                                         last_event_at=moment, handed_off=False))
         session.add(conversation)
     elif conversation.last_event_key == key:
         return  # redelivered
@@ -100,7 +101,7 @@ async def _user_message(session: AsyncSession, conversation: ReviewConversation,
     )
     session.add(turn)
     await session.flush()
-    conversation.last_turn_id = turn.id
+    conversation.last_turn_id = _keep(session, turn).id
 
 
 async def _action(session: AsyncSession, conversation: ReviewConversation, name: str, moment: datetime) -> None:
@@ -176,7 +177,23 @@ def _in_personal_form(conversation: ReviewConversation) -> bool:
 
 
 async def _last_turn(session: AsyncSession, conversation: ReviewConversation) -> Optional[ReviewTurn]:
-    return await session.get(ReviewTurn, conversation.last_turn_id) if conversation.last_turn_id else None
+    return await _get(session, ReviewTurn, conversation.last_turn_id) if conversation.last_turn_id else None
+
+
+def _keep(session: AsyncSession, row: Any) -> Any:
+    """Hold `row` for the rest of the transaction (a feed batch).
+
+    The session's identity map holds unchanged rows weakly: without this, every event of a batch
+    would read its conversation and last turn from the database again after the previous event's flush.
+    """
+    session.info.setdefault("review_feed_rows", set()).add(row)
+    return row
+
+
+async def _get(session: AsyncSession, model: Any, key: Any) -> Any:
+    """session.get, the row held for the transaction: the next event of the conversation finds it in memory."""
+    row = await session.get(model, key)
+    return row if row is None else _keep(session, row)
 
 
 async def _turn_before(session: AsyncSession, turn: ReviewTurn) -> Optional[ReviewTurn]:
