@@ -1,4 +1,4 @@
-"""`rasa run` as this project serves it: loopback, secrets from the environment, two speed-ups.
+"""`rasa run` as this project serves it: loopback, secrets from the environment, speed-ups.
 
     python -m bot.rasa_server run --model ... (the same arguments as `rasa run`)
 
@@ -8,9 +8,10 @@ For `run` only, and only on the Rasa version it was written for:
   bot/rasa_api.py), which is read here from the environment and never
   appears on the command line; a plain `--auth-token` (which travels in
   URLs as `?token=`) is refused.
-- Two speed-ups replace Rasa internals that have no extension point (the
-  graph runner and the action-response validator) with code that gives the
-  same result (tests/unit/test_rasa_server.py compares them with Rasa's).
+- Speed-ups replace Rasa internals that have no extension point (the graph
+  runner, the action-response validator, the event-class lookup, slot copies,
+  the action server's HTTP session) with code that gives the same result
+  (tests/unit/test_rasa_server.py compares them with Rasa's).
 - When no action server answers (directly, or a load balancer in front says
   502-504), the member hears it could not be done right now and the number
   to call, and a form keeps asking the question it asked; Rasa would log the
@@ -20,6 +21,7 @@ The classifier and rule-search speed-ups are components named in
 config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
 command uses them. Any other command is passed to Rasa unchanged.
 """
+import asyncio
 import functools
 import os
 import sys
@@ -27,16 +29,19 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 
 import aiohttp
 import jsonschema
+import ujson
 from dotenv import load_dotenv
 import rasa
 import rasa.core.processor
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.utils.endpoints import ClientResponseError
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import BotUttered, Event, SlotSet
+from rasa.shared.core.slots import Slot
 from rasa.shared.exceptions import RasaException
 
 from bot.unavailable import action_unavailable_text
@@ -155,11 +160,88 @@ async def run_remote_action(action: RemoteAction, output_channel: Any, nlg: Any,
     return events
 
 
+_resolve_by_type = Event.resolve_by_type
+
+
+@functools.lru_cache(maxsize=None)
+def event_class(type_name: Text) -> Optional[type]:
+    """The Event subclass for a type name; None for a name Rasa does not know."""
+    try:
+        return _resolve_by_type(type_name)
+    except ValueError:
+        return None
+
+
+def resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
+    """Event.resolve_by_type from a cache: Rasa walks every Event subclass for every event it reads.
+
+    That walk was a twentieth of a turn: a tracker read from the store and each action's events
+    are deserialised event by event.
+    """
+    found = event_class(type_name)
+    return found if found is not None else _resolve_by_type(type_name, default)
+
+
+def copy_slot(slot: Slot) -> Slot:
+    """copy.copy(slot) without the pickle protocol's detour: a new object with the same attributes.
+
+    Every tracker Rasa builds copies each slot of the domain, and the rule search builds one per
+    event of the conversation: a twentieth of a turn through copy.copy's generic path.
+    """
+    duplicate = slot.__class__.__new__(slot.__class__)
+    duplicate.__dict__.update(slot.__dict__)
+    return duplicate
+
+
+# An idle connection is closed by this side first (the action server's, Sanic's, after 5 s), so a
+# call never goes out on a connection the server is closing.
+KEEPALIVE_SECONDS = 2.0
+
+
+class KeptSession:
+    """`async with endpoint.session()` on one session that stays open, per endpoint and event loop.
+
+    Rasa opens a new aiohttp session, and so a new connection, for every call to the action
+    server. This one keeps its connections alive between calls and encodes the request body
+    (the tracker and the domain, about 60 KB) with ujson, Rasa's own JSON dependency.
+    """
+
+    def __init__(self, endpoint: EndpointConfig) -> None:
+        self.endpoint = endpoint
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        # One session per event loop (a session belongs to the loop it was opened on); a closed loop's goes.
+        kept = self.endpoint._kept_sessions = {
+            other: session for other, session in getattr(self.endpoint, "_kept_sessions", {}).items()
+            if not other.is_closed()}
+        session = kept.get(loop)
+        if session is None or session.closed:
+            auth = (aiohttp.BasicAuth(self.endpoint.basic_auth["username"], self.endpoint.basic_auth["password"])
+                    if self.endpoint.basic_auth else None)
+            session = kept[loop] = aiohttp.ClientSession(
+                headers=self.endpoint.headers, auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+                json_serialize=ujson.dumps)
+        return session
+
+    async def __aexit__(self, *_exc: Any) -> None:
+        return None
+
+
+def kept_session(endpoint: EndpointConfig) -> KeptSession:
+    return KeptSession(endpoint)
+
+
 # (where, name, replacement): what apply() installs.
 REPLACEMENTS = [
     (RemoteAction, "_validate_action_result", validate_action_result),
     (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
     (RemoteAction, "run", run_remote_action),
+    (Event, "resolve_by_type", staticmethod(resolve_by_type)),
+    (EndpointConfig, "session", kept_session),
+    (Slot, "__copy__", copy_slot),  # Rasa's Slot has none: copy.copy falls back on __reduce_ex__
 ]
 
 

@@ -62,4 +62,5 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
             if dense:
                 blocks.append(np.concatenate(dense, axis=-1))
             rows.append(side_by_side(blocks) if blocks else scipy.sparse.coo_matrix((1, 0)))
-        return scipy.sparse.vstack(rows)
+        # A served message is one row: SciPy's stacking of a single block only copies it.
+        return rows[0] if len(rows) == 1 else scipy.sparse.vstack(rows)

@@ -1,11 +1,11 @@
 """The speed-ups give what Rasa's own code gives, on the trained model.
 
 Two are components named in config.yml (bot/nlu/fast_classifier.py,
-bot/policies.py): every Rasa command uses them. Two are installed by the
-launcher for `run` (bot/rasa_server.py). Here the served agent (all four)
+bot/policies.py): every Rasa command uses them. The rest are installed by the
+launcher for `run` (bot/rasa_server.py). Here the served agent (all of them)
 is compared with the same trained model run by Rasa's own code: the
-components turned back into Rasa's classes, Rasa's graph runner and
-validator. tests/e2e/test_speed_ups_in_forms.py does the same for forms,
+components turned back into Rasa's classes, Rasa's graph runner, validator,
+event-class lookup, slot copies and HTTP sessions. tests/e2e/test_speed_ups_in_forms.py does the same for forms,
 which need the action server.
 """
 import asyncio
@@ -47,7 +47,8 @@ CONVERSATIONS = [
     # Offers answered yes or no: rules that look further back than the last state.
     ["I forgot my password", "no"], ["I'm locked out of MyChart", "no thanks"],
 ]
-ORIGINALS = [(owner, name, vars(owner)[name]) for owner, name, _ in rasa_server.REPLACEMENTS]
+ORIGINALS = [(owner, name, vars(owner).get(name)) for owner, name, _ in rasa_server.REPLACEMENTS]
+ORIGINALS_BY_NAME = {name: original for _, name, original in ORIGINALS}
 
 
 def without_random_fields(value):
@@ -70,7 +71,10 @@ def launcher_speed_ups():
         yield
     finally:
         for owner, name, original in ORIGINALS:
-            setattr(owner, name, original)
+            if original is None:  # added, not replaced
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def components(agent, kind):
@@ -199,3 +203,72 @@ def test_action_server_responses_are_judged_as_rasa_judges_them(response):
     assert ours == verdict(RemoteAction._validate_action_result)
     if not isinstance(response.get("responses", []), list) or not isinstance(response.get("events"), list):
         assert "Failed to validate Action server response" in ours
+
+
+def test_every_event_type_resolves_to_the_class_rasa_finds():
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    rasas = ORIGINALS_BY_NAME["resolve_by_type"].__func__
+
+    def verdict(resolve, name, default):
+        try:
+            return resolve(name, default)
+        except ValueError as error:
+            return str(error)
+
+    names = {cls.type_name for cls in all_subclasses(Event)} | {"topic", "no_such_event"}
+    assert len(names) > 20
+    for name in sorted(names):
+        for default in (None, UserUttered):
+            assert verdict(rasa_server.resolve_by_type, name, default) == verdict(rasas, name, default), name
+
+
+def test_calls_to_the_action_server_share_one_connection_and_carry_the_same_json():
+    """Rasa opens a connection per call; the kept session sends each body over the same one."""
+    from aiohttp import web
+
+    async def scenario():
+        peers, bodies = [], []
+
+        async def webhook(request):
+            peers.append(request.transport)
+            bodies.append(await request.json())
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer x"})
+        body = {"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""}, "timestamp": 1764551234.123456}}
+        try:
+            with launcher_speed_ups():
+                answers = [await endpoint.request(json=body, method="post") for _ in range(3)]
+        finally:
+            await runner.cleanup()
+        return peers, bodies, answers
+
+    peers, bodies, answers = asyncio.run(scenario())
+    assert answers == [{"events": [], "responses": []}] * 3
+    assert bodies == [{"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""},
+                                   "timestamp": 1764551234.123456}}] * 3
+    assert len({id(peer) for peer in peers}) == 1
+
+
+def test_a_slot_copies_as_copy_copy_would_copy_it():
+    import copy as copying
+
+    from rasa.shared.core.domain import Domain
+
+    slots = Domain.load(str(ROOT / "domain.yml")).slots
+    assert len(slots) > 20
+    for slot in slots:
+        slot.value = ["a value"]
+        ours = rasa_server.copy_slot(slot)
+        theirs = copying.copy(slot)
+        assert type(ours) is type(theirs) and vars(ours) == vars(theirs) and ours is not slot
+        assert ours.value is slot.value  # shallow, as copy.copy
