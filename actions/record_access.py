@@ -21,6 +21,8 @@ from bot.facts import facts, phone
 
 TEEN = facts()["teen_access"]
 PARENT, GUARDIAN, CAREGIVER, ADULT_FAMILY, OTHER = "parent", "guardian", "caregiver", "adult_family", "other"
+# "i'm 16, can my mom see my chart?": the one asking is the minor patient, the other person their parent.
+MINOR_ASKS_ABOUT_PARENT = "minor_asks_about_parent"
 UNDER_TEEN, TEEN_AGE, ADULT = "under_teen", "teen", "adult"
 SLOTS = ["access_relationship", "patient_age", "patient_emancipated"]
 EMANCIPATED_MEANING = "utter_teen_emancipated_meaning"  # also the answer to the question outside the check
@@ -46,6 +48,8 @@ _RELATIONSHIP_ANSWER = [
     (PARENT, re.compile(r"\b(mom|mother|mum|dad|father|parent)\b", re.I)),
     (ADULT_FAMILY, re.compile(r"\b(son|daughter|child|spouse|husband|wife|partner)\b", re.I)),
 ]
+# A clause that is only a child word, unasked, among the patient's facts; asked, "son" is the asker.
+_CHILD_CLAUSE = re.compile(r"^\s*(son|daughter|kid|child|boy|girl)\s*$", re.I)
 _ADULT_WORDS = re.compile(r"\b(adult|grown|elderly|senior|over 18|18 or older|aging)\b", re.I)
 _TEEN_WORDS = re.compile(r"\b(teen|teenager|teenage)s?\b", re.I)
 _YOUNG_WORDS = re.compile(r"\b(baby|infant|toddler|newborn|little one)\b", re.I)
@@ -81,11 +85,30 @@ _NO_WORDS = {"n", "no", "nope", "nah", "not", "negative", "no way", "never", "no
 _LEADING_YES_NO = re.compile(r"^(yes|yeah|yep|yup|no|nope|nah)\b[,.!]?\s+(?!(idea|clue|sure|i don'?t|one)\b)\w", re.I)
 
 
+# "i'm 16", "im only 15", "i am a 17 year old", "i just turned 14": the one asking gives their own age;
+# not "i'm 16 weeks along" nor "i'm his mom" (no number).
+_SPEAKER_AGE = re.compile(
+    r"\b(?:i'?m|i am)(?: only| just| a)? (\d{1,2})(?![\d/])(?:[- ]?(?:years?|yrs?|yo|y/o)(?:[- ]old)?)?(?! ?(?:weeks?|months?|days?))"
+    r"(?! ?(?:years?|yrs?)?[- ]?(?:old)? ?(?:son|daughter|kid|child|boy|girl)\b)|\bi (?:just )?turned (\d{1,2})\b", re.I)
+_MY_PARENTS = re.compile(r"\bmy (?:mom|mother|mum|dad|father|parents?|mom and dad|folks)'?s?\b", re.I)
+
+
+def speaker_minor_age(text: str) -> Optional[int]:
+    """The asker's own age when they say they are under 18 ("i'm 16"), else None."""
+    match = _SPEAKER_AGE.search(text)
+    years = int(match.group(1) or match.group(2)) if match else None
+    return years if years is not None and years <= TEEN["max_age"] else None
+
+
 def parse_relationship(text: str, asked: bool) -> Optional[str]:
     """The relationship a sentence states; when it was asked, a bare word ("mom", "aunt") too."""
+    if _MY_PARENTS.search(text) and speaker_minor_age(text) is not None:
+        return MINOR_ASKS_ABOUT_PARENT  # not "my mom" as an adult patient: the asker is the minor
     for relationship, pattern in _RELATIONSHIP_IN_SENTENCE:
         if pattern.search(text):
             return relationship
+    if not asked and any(_CHILD_CLAUSE.match(clause) for clause in re.split(r"[,.;:!]", text)):
+        return PARENT  # "16, daughter, not emancipated. can i see her records": the patient, listed
     if asked and not is_question(text):
         for relationship, pattern in _RELATIONSHIP_ANSWER:
             if pattern.search(text):
@@ -96,7 +119,10 @@ def parse_relationship(text: str, asked: bool) -> Optional[str]:
 def age_group(text: str) -> Optional[str]:
     """under_teen, teen (14-17) or adult, from "15", "my 17 year old", "fifteen", "teenager", "elderly",
     "caregiver for my dad"."""
-    years = None
+    # "i'm 16, can my mom see my chart?": the asker's own age, not a number said about the parent.
+    years = speaker_minor_age(text) if _MY_PARENTS.search(text) else None
+    if years is not None:
+        return UNDER_TEEN if years < TEEN["min_age"] else TEEN_AGE
     if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text) or _AGE_CLAUSE.search(text):
         years = int(match.group(1))
     elif match := _AGE_WORD.search(text) or _AGE_WORD_AFTER_VERB.search(text):
@@ -151,8 +177,36 @@ def parse_emancipated(text: str, asked: bool) -> Optional[bool]:
     return clear_yes_no(text) if asked and not is_question(text) else None
 
 
-def asks_what_emancipated_means(text: str) -> bool:
-    return bool(_EMANCIPATED_MEANING.search(text))
+# While "Is your child an emancipated minor?" waits: "what does that mean?", "meaning?", "what's that?".
+_WHAT_IT_MEANS = re.compile(
+    r"\bwhat\b.{0,25}\bmean(s|ing|t)?\b|^\W*(meaning|definition)\W*$|\bmeaning what\b"
+    r"|^\W*((ok|okay|hmm+|wait|sorry|um+)\W+)*what('?s| is| does) (that|this|it)( word)?\W*$|\bdefine\b", re.I)
+
+
+def asks_what_emancipated_means(text: str, asked: bool = False) -> bool:
+    """"What does emancipated mean?" anywhere; "what does that mean?" when the emancipation question was asked."""
+    return bool(_EMANCIPATED_MEANING.search(text) or (asked and _WHAT_IT_MEANS.search(text)))
+
+
+_PERSON_WORDS = set("""mom mother mum mommy dad father daddy parent parents husband wife spouse partner son daughter child
+    kid kids children boy girl baby brother sister sibling grandma grandpa grandmother grandfather grandparent grandparents
+    grandson granddaughter grandchild grandkid niece nephew aunt uncle cousin stepson stepdaughter stepchild stepkid
+    stepmom stepdad foster teen teenager fiance fiancee boyfriend girlfriend""".split())
+# Words that may stand around a person in "no, I meant my stepdaughter", "and my wife's?", "what about the older one, 16".
+_AROUND_A_PERSON = set("""and or but what how about for no nope sorry actually i meant mean my his her our their the other
+    older younger oldest youngest little big one ones record records chart too also then instead own s in law step
+    he she is hes shes years year yrs yr old yo not""".split())
+
+
+def names_only_a_person(text: str) -> bool:
+    """"and my wife's?", "no i meant my stepdaughter", "what about my son, 19": a person (and an age), nothing else.
+
+    Such a message asks for no record of its own and tells nothing else (no symptom, no question of its own),
+    so right after a verdict it is the check again for that person, whatever the classifier made of it."""
+    words = [w[:-1] if w.endswith("s") and w[:-1] in _PERSON_WORDS else w  # "wifes", "moms"
+             for w in re.findall(r"[a-z]+|\d+", (text or "").lower())]
+    return any(w in _PERSON_WORDS for w in words) and all(
+        w in _PERSON_WORDS or w in _AROUND_A_PERSON or (w.isdigit() and len(w) <= 2) for w in words)
 
 
 def relationship_from_last_check(tracker: Tracker) -> Optional[str]:
@@ -210,7 +264,7 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
         relationship = tracker.get_slot("access_relationship")
         age = tracker.get_slot("patient_age")
         needed = ["access_relationship"]
-        if relationship != ADULT_FAMILY:
+        if relationship not in (ADULT_FAMILY, MINOR_ASKS_ABOUT_PARENT):
             needed.append("patient_age")
         if relationship in (PARENT, GUARDIAN) and age == TEEN_AGE:
             needed.append("patient_emancipated")
@@ -251,13 +305,13 @@ class ValidateRecordAccessForm(HelpfulFormValidation):
         self, tracker: Tracker, domain: DomainDict, requested: Text
     ) -> Optional[Callable[[CollectingDispatcher], None]]:
         text = tracker.latest_message.get("text") or ""
-        if asks_what_emancipated_means(text):
+        if asks_what_emancipated_means(text, asked=requested == "patient_emancipated"):
             return lambda d: d.utter_message(response=EMANCIPATED_MEANING)
         return super().side_question_answer(tracker, domain, requested)
 
 
 VERDICTS = ("record_access_adult", "record_access_emancipated", "record_access_parent_of_minor",
-            "record_access_other_relationship")
+            "record_access_other_relationship", "record_access_minor_asks_about_parent")
 
 
 def verdict_topic(verdict: Text) -> Text:
@@ -277,8 +331,10 @@ class ExplainRecordAccess(Action):
         age = tracker.get_slot("patient_age")
         if relationship is None:
             return []  # the check was stopped
-        adult, emancipated, parent_of_minor, other = VERDICTS
-        if relationship == ADULT_FAMILY or age == ADULT:
+        adult, emancipated, parent_of_minor, other, minor_asks = VERDICTS
+        if relationship == MINOR_ASKS_ABOUT_PARENT:
+            verdict = minor_asks  # the rules for parents, told to the teen: no emancipation question first
+        elif relationship == ADULT_FAMILY or age == ADULT:
             verdict = adult
         elif relationship in (PARENT, GUARDIAN):
             verdict = emancipated if tracker.get_slot("patient_emancipated") is True else parent_of_minor

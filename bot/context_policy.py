@@ -32,7 +32,7 @@ from actions.conversation_topic import line_for_intent, line_from_words, lines_n
 from actions.followup_table import TABLE
 from actions.followups import (FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of, portal_reply,
                                reads_another_portal)
-from actions.record_access import age_group, clear_yes_no, parse_relationship
+from actions.record_access import age_group, clear_yes_no, names_only_a_person, parse_relationship
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
 _LEANS_ON_BEFORE = re.compile(
@@ -210,7 +210,12 @@ def asks_for_another_person(text: Text, intent: Text) -> bool:
     have her own account?") and the conversation itself ("thanks, my son will be glad") keep their answers.
     """
     text = FILLER.sub("", text or "")
-    if not text or len(text.split()) > MAX_WORDS or intent in CONVERSATIONAL | NOT_ABOUT_A_RECORD:
+    if not text or len(text.split()) > MAX_WORDS:
+        return False
+    if names_only_a_person(text):
+        # "and my wife's?" read (unsure) as an emergency, "no i meant my stepdaughter" as a no: only a person.
+        return bool(parse_relationship(text, asked=False) or age_group(text))
+    if intent in CONVERSATIONAL | NOT_ABOUT_A_RECORD:
         return False
     if intent == WHY:
         return False  # "why? i'm his mother" asks about the verdict given

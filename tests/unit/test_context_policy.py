@@ -118,6 +118,10 @@ def test_only_a_portal_named_after_an_answer_about_another_says_which_portal_was
     ("thanks, my son will be glad", "thank", False),  # the conversation itself
     ("can my 15 year old have her own account", "teen_own_account", False),  # a question of its own
     ("my husband has chest pain", "medical_emergency", False),
+    ("and my wife's?", "medical_emergency", True),  # only a person, read (unsure) as an emergency
+    ("and my wifes?", "nlu_fallback", True),
+    ("no i meant my stepdaughter", "deny", True),  # a correction of the person, read as a no
+    ("no thanks", "deny", False),
 ])
 def test_right_after_a_verdict_another_person_gets_the_check_again(text, intent, asks):
     assert asks_for_another_person(text, intent) is asks

@@ -228,3 +228,36 @@ def test_a_question_after_a_lead_in_is_answered_and_the_age_asked_again():
     check.say("can i see my son's chart")
     reply = check.say("hmm ok but how do i renew my meds", "portal_prescription_renewal")
     assert "how old" in reply.lower() and "years" not in reply.lower()
+
+
+MINOR_ASKS = "my documents don't say exactly what a parent sees"
+
+
+@pytest.mark.parametrize("text", ["im 16, can my mom see my mychart stuff",
+                                  "do my parents automatically get access to my chart? i'm 15",
+                                  "i'm a 13 year old, can my dad read my chart"])
+def test_a_minor_asking_about_their_parent_gets_the_parents_rules_not_proxy_for_an_adult(text):
+    reply = run(text)
+    assert verdict(reply) is None and MINOR_ASKS in reply.lower(), reply
+    assert "by law, parents and legal guardians automatically have access" in reply.lower()
+
+
+@pytest.mark.parametrize("text", ["i am 40, can my mom see my chart", "i'm 16 weeks pregnant, can my mom see my chart"])
+def test_an_adult_asking_about_their_parent_is_not_taken_for_a_minor(text):
+    assert verdict(run(text)) == ADULT
+
+
+@pytest.mark.parametrize("reply_text", ["what does that mean?", "meaning?", "what's that", "emancipated meaning what?"])
+def test_what_does_that_mean_at_the_emancipation_question_explains_emancipated(reply_text):
+    check = Check()
+    check.say("can I see my 17 year old son's chart")
+    reply = check.say(reply_text, intent="followup_how")
+    assert "treats as an adult" in reply and "855-667-9704" in reply
+    assert "emancipated minor?" in reply and verdict(reply) is None
+
+
+def test_a_child_word_listed_among_the_facts_is_the_patient():
+    assert verdict(run("16, daughter, not emancipated. can i see her records")) == PARENT_OF_MINOR
+    check = Check()
+    check.say("can I look at someone's chart")
+    assert verdict(check.say("son")) == ADULT  # asked how they are related: the asker is the son
