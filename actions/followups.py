@@ -40,14 +40,19 @@ NUMBER_REQUESTS = {"ask_phone_number", "all_support_numbers", "ask_support_hours
                    "employee_network_password"}
 
 
-def answer_to_followup(kind: Text, about: Optional[Text]) -> Dict[str, Any]:
-    """What to say for a follow-up of this kind about this intent: `text` or `response`."""
+def answer_to_followup(kind: Text, about: Optional[Text], text: Text = "") -> Dict[str, Any]:
+    """What to say for a follow-up of this kind about this intent: `text` or `response`.
+
+    An entry's `when_said` answers a follow-up that names one detail of the topic (its words, `text`).
+    """
     line = line_for_intent(about)
     entry = (TABLE["answers"].get(about) or {}).get(kind)
     if entry and "response" in entry:
         return {"response": entry["response"]}
     if entry:
-        return {"text": entry["text"].format(phone=phone(line) if line in facts()["phone_numbers"] else "")}
+        said = next((answer for pattern, answer in (entry.get("when_said") or {}).items()
+                     if re.search(pattern, text or "", re.I)), entry["text"])
+        return {"text": said.format(phone=phone(line) if line in facts()["phone_numbers"] else "")}
     if kind == WHAT_IS_IT and portal_of(about):
         # "what is it exactly?" without an entry: what the conversation's portal is.
         return {"response": f"utter_{TABLE['portals'][portal_of(about)]['about']}"}
@@ -147,7 +152,7 @@ def followup_reply(kind: Text, about: Optional[Text], text: Text, domain: Domain
     """
     in_table = kind in (TABLE["answers"].get(about) or {})
     detail = None if in_table and kind != VAGUE_HOW else detail_from_answer(text, about, domain)
-    return on_topic({"text": detail} if detail else answer_to_followup(kind, about), about)
+    return on_topic({"text": detail} if detail else answer_to_followup(kind, about, text), about)
 
 
 def on_topic(reply: Dict[str, Any], about: Optional[Text]) -> Dict[str, Any]:
@@ -170,6 +175,12 @@ def portal_named(text: Text) -> Optional[Text]:
     return None
 
 
+def portals_named(text: Text) -> List[Text]:
+    """Every portal the message names, leaving out those it rules out."""
+    return [name for name, portal in TABLE["portals"].items()
+            if any(not ruled_out(text, match.start()) for match in re.finditer(portal["words"], text, re.I))]
+
+
 def portal_of(intent: Optional[Text]) -> Optional[Text]:
     for name, portal in TABLE["portals"].items():
         if intent and portal.get("prefix") and intent.startswith(portal["prefix"]):
@@ -180,6 +191,14 @@ def portal_of(intent: Optional[Text]) -> Optional[Text]:
 def same_question_for(intent: Optional[Text], portal: Text) -> Text:
     """The intent asking the same as `intent`, about `portal`; else what that portal is."""
     return _same_question_in(intent, portal) or TABLE["portals"][portal]["about"]
+
+
+def counterpart_on_portal(intent: Optional[Text], portal: Optional[Text]) -> Optional[Text]:
+    """The question of `portal` that asks what `intent`, a question about another portal, asks
+    ("the app keeps crashing" read as the CE app, in a conversation about MyChart: the MyChart app)."""
+    if not portal or portal_of(intent) in (None, portal):
+        return None
+    return _same_question_in(intent, portal)
 
 
 def _same_question_in(intent: Optional[Text], portal: Text) -> Optional[Text]:
@@ -219,10 +238,18 @@ def reads_another_portal(text: Text, ranking: List[Dict[str, Any]], domain: Doma
     """
     read = next((r for r in ranking if r.get("name") != NLU_FALLBACK), {})
     portal = portal_named(text or "")
-    if portal is None or (read.get("confidence") or 0.0) >= SURE_READING or portal_of(read.get("name")) in (
-            None, portal) or line_for_intent(read.get("name")) in lines_named(text):
+    # A question asked about each portal in its own way (`same_question:`, "locked out of my health plans
+    # account", read at 0.78 as the MyChart lockout) is that portal's only when the portal is named, not
+    # when a word of its line is ("locked out").
+    own_portal_only = any(read.get("name") in group for group in TABLE["same_question"])
+    sure = SURE_PORTAL_SPECIFIC_READING if own_portal_only else SURE_READING
+    own_named = (portal_of(read.get("name")) in portals_named(text or "") if own_portal_only
+                 else line_for_intent(read.get("name")) in lines_named(text))
+    if portal is None or (read.get("confidence") or 0.0) >= sure or portal_of(read.get("name")) in (
+            None, portal) or own_named:
         return None
-    return reading_for_portal(ranking, portal, domain, STRAYED_MIN_CONFIDENCE)
+    return (_same_question_in(read.get("name"), portal) if own_portal_only else None) or reading_for_portal(
+        ranking, portal, domain, STRAYED_MIN_CONFIDENCE)
 
 
 def reading_for_portal(ranking: List[Dict[str, Any]], portal: Text, domain: DomainDict,
@@ -255,7 +282,12 @@ class AnswerFollowup(Action):
         about = topic_intent(tracker)
         text = tracker.latest_message.get("text") or ""
         portal = portal_named(text)
-        if portal and portal != portal_of(about):
+        if portal and about is None and kind not in (WHAT_IS_IT, CONFIRM):
+            # "do i have to pay for a new mychart access code?" asked first: that follow-up, about the portal named.
+            ranking = tracker.latest_message.get("intent_ranking") or []
+            named = reading_for_portal(ranking, portal, domain, NAMED_TOPIC_MIN_CONFIDENCE)
+            dispatcher.utter_message(**followup_reply(kind, named or TABLE["portals"][portal]["about"], text, domain))
+        elif portal and portal != portal_of(about):
             # "is that the same for the CE portal?": the same question, about the portal named.
             answer_same_question(dispatcher, about, portal)
         elif about is None:
@@ -324,6 +356,7 @@ def answer_for_portal_meant(dispatcher: CollectingDispatcher, tracker: Tracker, 
 
 
 FOLLOWUP_PREFIX = "followup_"
+HOURS = "ask_support_hours"
 CORRECTION = "correction"
 OFFER_HANDOFF = "action_offer_handoff"
 NLU_FALLBACK = "nlu_fallback"
@@ -331,6 +364,8 @@ NLU_FALLBACK = "nlu_fallback"
 UNCLEAR_MIN_CONFIDENCE, STRAYED_MIN_CONFIDENCE = 0.1, 0.05
 # A reading this sure stands even when the message names another portal ("can I share my System Link password?").
 SURE_READING = 0.7
+# ... and a reading of a question each portal answers in its own way (`same_question:`) needs to be surer still.
+SURE_PORTAL_SPECIFIC_READING = 0.9
 
 
 def has_response(domain: DomainDict, intent: Text) -> bool:
@@ -431,6 +466,15 @@ class AnswerInContext(Action):
                 return []
             if portal and portal_of(intent) == portal and has_response(domain, intent):
                 dispatcher.utter_message(response=f"utter_{intent}")
+                return []
+            counterpart = counterpart_on_portal(intent, portal)
+            if counterpart and has_response(domain, counterpart):
+                # Read as the CE app in a conversation about MyChart: the same question about MyChart.
+                dispatcher.utter_message(response=f"utter_{counterpart}")
+                return []
+            if intent == HOURS and previous_user_intent(tracker) in NUMBER_REQUESTS:
+                # An unsure "open now?" right after a number was asked for: the support hours.
+                dispatcher.utter_message(response=f"utter_{HOURS}")
                 return []
             if intent == CORRECTION and portal_meant:
                 # An unsure "and for the CE portal?": the last question again, for the portal named.

@@ -28,10 +28,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.conversation_topic import line_for_intent, line_from_words, lines_named
+from actions.conversation_topic import LINE_TOPICS, line_for_intent, line_from_words, lines_named
 from actions.followup_table import TABLE
-from actions.followups import (FILLER, NUMBER_REQUESTS, detail_from_answer, portal_named, portal_of, portal_reply,
-                               reads_another_portal)
+from actions.followups import (FILLER, NUMBER_REQUESTS, counterpart_on_portal, detail_from_answer, portal_named,
+                               portal_of, portal_reply, reads_another_portal)
 from actions.record_access import age_group, clear_yes_no, names_only_a_person, parse_relationship
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
@@ -58,6 +58,7 @@ SURE_WHY_NEEDED = 0.5
 # up to MAX_WORDS when it is less sure still ("should i just make a new account" after the CE
 # duplicate-account answer, read at 0.47 as MyChart password tips): (at most words, under confidence).
 UNSURE_READINGS = ((6, 0.7), (MAX_WORDS, 0.5))
+SURE_NEW_QUESTION = 0.85
 NEVER_ON_UNSURE = {"medical_emergency", "medical_advice", "out_of_scope", "share_sensitive_data"}
 # Intents that start a guided task: the user asks for it, whatever came before.
 STARTS_A_TASK = {"check_record_access", "request_access_code", "request_password_reset", "request_username_reminder",
@@ -72,6 +73,10 @@ def previous_topic(tracker: DialogueStateTracker) -> Optional[Text]:
         name = ""
         if isinstance(event, UserUttered):
             name = event.intent_name or ""
+            if not line_for_intent(name):
+                # "averachart tech support phone pls": the line the words name is the topic (as in
+                # actions/conversation_topic.py), so "open now?" after it stays on that line.
+                name = LINE_TOPICS.get(line_from_words(event.text or ""), name)
         elif isinstance(event, ActionExecuted) and (event.action_name or "").startswith("utter_"):
             name = event.action_name[len("utter_"):]
         elif isinstance(event, BotUttered):
@@ -104,9 +109,14 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
     stripped = FILLER.sub("", text or "")
     acknowledged_then_asked = intent == "acknowledge" and stripped != (text or "") and _QUESTION.search(stripped)
     text = stripped
-    if not text or len(text.split()) > MAX_WORDS or not (_LEANS_ON_BEFORE.search(text) or _unsure_and_short(
-            text, intent, confidence)):
+    if not text or len(text.split()) > MAX_WORDS:
         return False
+    if not (_LEANS_ON_BEFORE.search(text) or _unsure_and_short(text, intent, confidence)):
+        # "the app keeps crashing" after the MyChart app, read as the CE app: the words name no portal and the
+        # reading asks what a question of the topic's own portal asks (`same_question:`), so it is that one.
+        # A sure reading is a new question ("how do i reset my password" after the CE transcript).
+        return (confidence < SURE_NEW_QUESTION and intent not in NEVER_ON_UNSURE and not portal_named(text)
+                and line_from_words(text) is None and counterpart_on_portal(intent, portal_of(topic())) is not None)
     unclear_yes_no = intent in ("affirm", "deny") and confidence < SURE_YES_NO and clear_yes_no(text) is None
     # Outside a form nobody asked for details: an unsure "why do you need that?" reading ("does it matter how big
     # my screen is") is a follow-up about the topic.
@@ -187,6 +197,17 @@ def asks_number_naming_lines(text: Text, intent: Text) -> bool:
     return line_for_intent(intent) is None or intent.endswith("_about") or len(named) > 1
 
 
+def asks_number_on_topic(text: Text, intent: Text, topic: Callable[[], Optional[Text]]) -> bool:
+    """"ok who do i call if the app won't let me in?" after the MyChart app, read as the CE app: the number of the
+    conversation's topic. Only when the message names no portal or line and the reading is another portal's."""
+    text = FILLER.sub("", text or "")
+    if not _ASKS_WHICH_NUMBER.search(text) or portal_named(text) or lines_named(text) \
+            or intent in ANSWERED_WITH_NUMBERS | STARTS_A_TASK | {"medical_emergency", "share_sensitive_data"}:
+        return False
+    about = topic()
+    return about is not None and portal_of(intent) not in (None, portal_of(about))
+
+
 RECORD_ACCESS_CHECK, CHECK_RESULT = "record_access_form", "action_explain_record_access"
 # "my husband has chest pain" right after a verdict names a person, but asks for no record.
 NOT_ABOUT_A_RECORD = {"medical_emergency", "medical_advice", "share_sensitive_data"}
@@ -248,7 +269,8 @@ class TopicFollowupPolicy(Policy):
             confidence = (message.intent or {}).get("confidence") or 0.0
             responses = {"responses": domain.responses}
             ranking = (message.parse_data or {}).get("intent_ranking") or []
-            if asks_number_naming_lines(message.text or "", intent):
+            if asks_number_naming_lines(message.text or "", intent) or asks_number_on_topic(
+                    message.text or "", intent, lambda: previous_topic(tracker)):
                 probabilities[domain.index_for_action(GIVE_NUMBER)] = 1.0
             elif asks_for_another_person(message.text or "", intent) and just_checked(tracker):
                 probabilities[domain.index_for_action(RECORD_ACCESS_CHECK)] = 1.0

@@ -2,7 +2,7 @@
 import pytest
 
 from bot.context_policy import (asks_for_another_person, asks_number_for_portal, asks_number_naming_lines,
-                                names_the_portal_meant, strays_from_topic)
+                                asks_number_on_topic, names_the_portal_meant, strays_from_topic)
 
 
 @pytest.mark.parametrize("text,intent,confidence,topic", [
@@ -17,6 +17,7 @@ from bot.context_policy import (asks_for_another_person, asks_number_for_portal,
     ("what email do i use", "mychart_email_required", 0.6, "ce_portal_sign_in"),  # short and unsure
     ("how do we sign up", "mychart_signup", 0.64, "system_link_deadline"),
     ("link not work", "deny", 0.35, "login_forgot_password"),  # an unsure no that tells a problem
+    ("the app keeps crashing", "ce_mobile_app", 0.71, "mychart_app"),  # the same question, on the topic's portal
 ])
 def test_a_follow_up_that_would_leave_the_topic_is_answered_in_context(text, intent, confidence, topic):
     assert strays_from_topic(text, intent, confidence, lambda: topic)
@@ -125,3 +126,14 @@ def test_only_a_portal_named_after_an_answer_about_another_says_which_portal_was
 ])
 def test_right_after_a_verdict_another_person_gets_the_check_again(text, intent, asks):
     assert asks_for_another_person(text, intent) is asks
+
+
+@pytest.mark.parametrize("text,intent,topic,asks", [
+    ("ok who do i call if the app won't let me in", "ce_mobile_app", "mychart_app", True),  # another portal's reading
+    ("who do i call if the app won't let me in", "mychart_app", "mychart_app", False),  # its own answer stands
+    ("who do i call about my cloudcme app", "ce_mobile_app", "mychart_app", False),  # names its portal
+    ("who do i call", "ask_phone_number", "mychart_app", False),  # the rules give the topic's number
+    ("who do i call to move my appointment", "portal_appointments", "ce_transcript", False),  # names MyChart's thing
+])
+def test_a_number_asked_for_read_as_another_portals_question_gets_the_topics_number(text, intent, topic, asks):
+    assert asks_number_on_topic(text, intent, lambda: topic) is asks

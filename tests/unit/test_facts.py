@@ -37,6 +37,8 @@ def responses():
         for kind, answer in kinds.items():
             if "text" in answer:
                 yield f"followup:{about}:{kind}", answer_to_followup(kind, about)["text"]
+            for pattern, said in (answer.get("when_said") or {}).items():
+                yield f"followup:{about}:{kind}:{pattern}", said
 
 
 RESPONSES = list(responses())

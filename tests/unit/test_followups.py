@@ -152,6 +152,10 @@ def test_a_message_naming_a_portal_but_read_as_another_is_answered_for_the_porta
     assert reads_another_portal("is system link the same login as mychart", read, DOMAIN) is None  # names both
     sure = ranking(("security_sharing_credentials", 0.99), ("system_link_about", 0.001))["intent_ranking"]
     assert reads_another_portal("can i share my system link password", sure, DOMAIN) is None
+    # A question each portal answers in its own way: the portal named counts, a word of the reading's line does not.
+    locked = ranking(("lockout_locked_out", 0.78), ("health_plans_about", 0.16))["intent_ranking"]
+    assert reads_another_portal("locked out of my avera health plans account", locked, DOMAIN) == "health_plans_about"
+    assert reads_another_portal("locked out of mychart and health plans", locked, DOMAIN) is None  # names both
     messages = run(AnswerInContext(), [], "i cant log in to system link", "login_forgot_password",
                    intent_ranking=read)
     assert [m["response"] for m in messages] == ["utter_system_link_login_problem"]
@@ -571,3 +575,19 @@ def test_the_portal_named_after_an_answer_about_it_confirms_that_answer():
     messages = run(AnswerCorrection(), answered("login_forgot_password"), "mychart, what else would it be",
                    "mychart_about")
     assert messages[-1]["response"] == "utter_login_forgot_password"
+
+
+def test_a_follow_up_naming_a_detail_of_the_topic_gets_the_entrys_answer_for_it():
+    lock = answer_to_followup("followup_how_long", "lockout_locked_out", "how long does it last")["text"]
+    link = answer_to_followup("followup_how_long", "lockout_locked_out", "how long is that link good for")["text"]
+    assert "temporary" in lock and "30 minutes" not in lock  # the lock's length is not in the documents
+    assert "30 minutes" in link
+
+
+def test_a_follow_up_asked_first_that_names_a_portal_is_answered_about_it():
+    reply = said(run(AnswerFollowup(), [], "do i have to pay for a new mychart access code", "followup_cost",
+                     **ranking(("followup_cost", 0.93), ("mychart_signup", 0.02))))
+    assert "don't say whether it costs anything" in reply and "855-667-9704" in reply
+    reply = said(run(AnswerFollowup(), [], "how long does mychart signup take", "followup_how_long",
+                     **ranking(("followup_how_long", 0.6), ("mychart_signup", 0.3))))
+    assert "couple of steps" in reply
