@@ -267,8 +267,15 @@ def answer_same_question(dispatcher: CollectingDispatcher, intent: Optional[Text
     if intent in TABLE["every_portal"]:
         say(dispatcher, "same_for_every_portal", portal=TABLE["portals"][portal]["name"])
         dispatcher.utter_message(response=f"utter_{intent}")
-    else:
-        dispatcher.utter_message(response=f"utter_{same_question_for(intent, portal)}")
+        return
+    asked_about = portal_of(intent)
+    if asked_about not in (None, portal) and not _same_question_in(intent, portal):
+        # "does MyChart have a deadline too?" after the System Link deadline: my documents give that for one
+        # portal only; say so (with the number of the portal named) before saying what that portal is.
+        say(dispatcher, "not_said_for_portal", portal=TABLE["portals"][portal]["name"],
+            asked_about=TABLE["portals"][asked_about]["name"],
+            call=answer_for(line_for_intent(TABLE["portals"][portal]["about"])))
+    dispatcher.utter_message(response=f"utter_{same_question_for(intent, portal)}")
 
 
 class AnswerFollowup(Action):
@@ -440,6 +447,10 @@ class AnswerInContext(Action):
             answer_for_portal_meant(dispatcher, tracker, portal_meant)
             return []
         meant = reads_another_portal(text, ranking, domain)
+        if meant and meant == TABLE["portals"][portal_meant]["about"]:
+            # "does mychart have a deadline too?", read as the System Link deadline: that question, for MyChart.
+            answer_same_question(dispatcher, ranking[0].get("name"), portal_meant)
+            return []
         if meant:
             # "i cant log in to system link", read as a MyChart question: the reading about the portal named.
             dispatcher.utter_message(response=f"utter_{meant}")

@@ -145,13 +145,23 @@ def previous_user_intent(tracker: DialogueStateTracker) -> Optional[Text]:
     return users[-2].intent_name if len(users) > 1 else None
 
 
-def asks_number_for_portal(text: Text, previous_intent: Optional[Text]) -> bool:
+# "ok, and what's the System Link deadline?" after a number: a question of its own, read surely as one.
+SURE_OWN_QUESTION = 0.9
+
+
+def asks_number_for_portal(text: Text, previous_intent: Optional[Text], intent: Text = "",
+                           confidence: float = 0.0) -> bool:
     """"And for my own MyChart?", "which one is for my work computer?" right after a number question asks
     the number of the portal or line it names (as action_answer_in_context reads it).
 
     The classifier, reading the words alone, may take it for another question ("own" account, "computer").
+    A question it is sure of that names its own thing ("and what's the System Link deadline?") keeps its
+    answer; a portal's "what is it" reading ("what about for my mychart") is only the portal named.
     """
     text = FILLER.sub("", text or "")
+    if confidence >= SURE_OWN_QUESTION and line_for_intent(intent) is not None and not intent.endswith("_about") \
+            and not intent.startswith("followup_") and intent not in NUMBER_REQUESTS | CONVERSATIONAL:
+        return False
     return (previous_intent in NUMBER_REQUESTS and 0 < len(text.split()) <= MAX_WORDS
             and bool(_LEANS_ON_BEFORE.search(text)) and (portal_named(text) or line_from_words(text)) is not None)
 
@@ -281,6 +291,6 @@ class TopicFollowupPolicy(Policy):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
             elif strays_from_topic(message.text or "", intent, confidence, lambda: previous_topic(tracker),
                                  lambda text, about: detail_from_answer(text, about, responses) is not None) \
-                    or asks_number_for_portal(message.text or "", previous_user_intent(tracker)):
+                    or asks_number_for_portal(message.text or "", previous_user_intent(tracker), intent, confidence):
                 probabilities[domain.index_for_action(ANSWER_IN_CONTEXT)] = 1.0
         return self._prediction(probabilities)

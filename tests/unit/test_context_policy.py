@@ -61,6 +61,11 @@ def test_and_for_a_portal_after_a_number_question_asks_that_portals_number():
     assert asks_number_for_portal("which one is for my work computer", "all_support_numbers")  # a line's words
     assert not asks_number_for_portal("and for my own mychart?", "lockout_locked_out")  # not after a number
     assert not asks_number_for_portal("my teen wants her own mychart account, can she", "ask_phone_number")
+    # a question of its own, read surely, keeps its answer; an unsure or "what is it" reading names the portal
+    assert not asks_number_for_portal("ok, and whats the system link deadline while im here",
+                                      "employee_network_password", "system_link_deadline", 0.99)
+    assert asks_number_for_portal("what about for my mychart", "ask_phone_number", "mychart_about", 0.81)
+    assert asks_number_for_portal("and for my own mychart?", "ask_phone_number", "teen_own_account", 0.53)
 
 
 def test_ok_then_a_question_is_a_follow_up_not_an_acknowledgement():
