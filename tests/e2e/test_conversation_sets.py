@@ -17,7 +17,7 @@ from bot.conversation_eval import load_set, pass_rate, report, run_set
 
 SETS = ROOT / "tests" / "conversations"
 GOALS = {"single": 0.95, "heldout": 0.90}
-FLOORS = {"single": 0.95, "heldout": 0.80}  # heldout: 145 of 178 (81.5 %) on 2026-11-30 (was 138); goal not met
+FLOORS = {"single": 0.95, "heldout": 0.83}  # heldout: 149 of 178 (83.7 %) on 2026-12-01 (was 145); goal not met
 
 
 @pytest.mark.parametrize("name", sorted(GOALS))
