@@ -9,7 +9,8 @@ For `run` only, and only on the Rasa version it was written for:
   appears on the command line; a plain `--auth-token` (which travels in
   URLs as `?token=`) is refused.
 - Speed-ups replace Rasa internals that have no extension point (the graph
-  runner, the action-response validator, the event-class lookup, slot copies) with code that gives the same result
+  runner, the action-response validator, the event-class lookup, slot copies,
+  the action server's HTTP session) with code that gives the same result
   (tests/unit/test_rasa_server.py compares them with Rasa's).
 - When no action server answers (directly, or a load balancer in front says
   502-504), the member hears it could not be done right now and the number
@@ -20,6 +21,7 @@ The classifier and rule-search speed-ups are components named in
 config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
 command uses them. Any other command is passed to Rasa unchanged.
 """
+import asyncio
 import functools
 import os
 import sys
@@ -27,13 +29,15 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 
 import aiohttp
 import jsonschema
+import ujson
 from dotenv import load_dotenv
 import rasa
 import rasa.core.processor
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-from rasa.utils.endpoints import ClientResponseError
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import BotUttered, Event, SlotSet
@@ -189,12 +193,54 @@ def copy_slot(slot: Slot) -> Slot:
     return duplicate
 
 
+# An idle connection is closed by this side first (the action server's, Sanic's, after 5 s), so a
+# call never goes out on a connection the server is closing.
+KEEPALIVE_SECONDS = 2.0
+
+
+class KeptSession:
+    """`async with endpoint.session()` on one session that stays open, per endpoint and event loop.
+
+    Rasa opens a new aiohttp session, and so a new connection, for every call to the action
+    server. This one keeps its connections alive between calls and encodes the request body
+    (the tracker and the domain, about 60 KB) with ujson, Rasa's own JSON dependency.
+    """
+
+    def __init__(self, endpoint: EndpointConfig) -> None:
+        self.endpoint = endpoint
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        # One session per event loop (a session belongs to the loop it was opened on); a closed loop's goes.
+        kept = self.endpoint._kept_sessions = {
+            other: session for other, session in getattr(self.endpoint, "_kept_sessions", {}).items()
+            if not other.is_closed()}
+        session = kept.get(loop)
+        if session is None or session.closed:
+            auth = (aiohttp.BasicAuth(self.endpoint.basic_auth["username"], self.endpoint.basic_auth["password"])
+                    if self.endpoint.basic_auth else None)
+            session = kept[loop] = aiohttp.ClientSession(
+                headers=self.endpoint.headers, auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+                json_serialize=ujson.dumps)
+        return session
+
+    async def __aexit__(self, *_exc: Any) -> None:
+        return None
+
+
+def kept_session(endpoint: EndpointConfig) -> KeptSession:
+    return KeptSession(endpoint)
+
+
 # (where, name, replacement): what apply() installs.
 REPLACEMENTS = [
     (RemoteAction, "_validate_action_result", validate_action_result),
     (rasa.core.processor, "DaskGraphRunner", SequentialGraphRunner),
     (RemoteAction, "run", run_remote_action),
     (Event, "resolve_by_type", staticmethod(resolve_by_type)),
+    (EndpointConfig, "session", kept_session),
     (Slot, "__copy__", copy_slot),  # Rasa's Slot has none: copy.copy falls back on __reduce_ex__
 ]
 
