@@ -1,11 +1,11 @@
 """The speed-ups give what Rasa's own code gives, on the trained model.
 
-Two are components named in config.yml (bot/nlu/fast_classifier.py,
-bot/policies.py): every Rasa command uses them. The rest are installed by the
+Three are components named in config.yml (bot/nlu/fast_classifier.py,
+bot/nlu/sentence_features.py, bot/policies.py): every Rasa command uses them. The rest are installed by the
 launcher for `run` (bot/rasa_server.py). Here the served agent (all of them)
 is compared with the same trained model run by Rasa's own code: the
 components turned back into Rasa's classes, Rasa's graph runner, validator,
-event-class lookup and slot copies. tests/e2e/test_speed_ups_in_forms.py does the same for forms,
+event-class lookup, slot copies and HTTP sessions. tests/e2e/test_speed_ups_in_forms.py does the same for forms,
 which need the action server.
 """
 import asyncio
@@ -22,11 +22,13 @@ from rasa.core.agent import Agent
 from rasa.core.policies import rule_policy
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import policies, rasa_server
 from bot.cli import ROOT, model_path
 from bot.nlu.fast_classifier import FastLogisticRegressionClassifier
+from bot.nlu.sentence_features import SentenceCountVectorsFeaturizer
 
 
 def held_out_messages():
@@ -87,6 +89,8 @@ def as_rasa_runs_it(agent: Agent) -> Agent:
     for classifier in components(agent, FastLogisticRegressionClassifier):
         classifier.__class__ = LogisticRegressionClassifier
         classifier.clf.coef_ = np.ascontiguousarray(classifier.clf.coef_)
+    for featurizer in components(agent, SentenceCountVectorsFeaturizer):
+        featurizer.__class__ = CountVectorsFeaturizer
     for policy in components(agent, policies.MemoisedRulePolicy):
         policy.__class__ = rule_policy.RulePolicy
     return agent
@@ -222,6 +226,41 @@ def test_every_event_type_resolves_to_the_class_rasa_finds():
     for name in sorted(names):
         for default in (None, UserUttered):
             assert verdict(rasa_server.resolve_by_type, name, default) == verdict(rasas, name, default), name
+
+
+def test_calls_to_the_action_server_share_one_connection_and_carry_the_same_json():
+    """Rasa opens a connection per call; the kept session sends each body over the same one."""
+    from aiohttp import web
+
+    async def scenario():
+        peers, bodies = [], []
+
+        async def webhook(request):
+            peers.append(request.transport)
+            bodies.append(await request.json())
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer x"})
+        body = {"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""}, "timestamp": 1764551234.123456}}
+        try:
+            with launcher_speed_ups():
+                answers = [await endpoint.request(json=body, method="post") for _ in range(3)]
+        finally:
+            await runner.cleanup()
+        return peers, bodies, answers
+
+    peers, bodies, answers = asyncio.run(scenario())
+    assert answers == [{"events": [], "responses": []}] * 3
+    assert bodies == [{"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""},
+                                   "timestamp": 1764551234.123456}}] * 3
+    assert len({id(peer) for peer in peers}) == 1
 
 
 def test_a_slot_copies_as_copy_copy_would_copy_it():
