@@ -10,8 +10,9 @@ SQLite files and random tokens. After a short warm-up it replays a mix of
 help-desk conversations at each concurrency level: every worker is one
 conversation at a time, each with a new sender id, until the level's turn
 budget or time limit is used up. It prints p50/p95/p99 turn latency, turns per
-second and errors per level, and the peak resident memory (VmHWM) of the Rasa
-server, the action server and the backend.
+second and errors per level, the CPU time each of the Rasa server, the action
+server and the backend spent per turn (a figure another load on the machine
+barely moves, unlike turns per second), and their peak resident memory (VmHWM).
 
 Rasa runs as the help desk runs it, through bot/rasa_server.py. With
 --compare-stock the same model is also served by plain `rasa run`, which shows
@@ -100,6 +101,7 @@ class LevelResult:
     empty: int = 0  # HTTP 200 with no bot message at all
     elapsed_s: float = 0.0
     peak_mb: Dict[str, float] = field(default_factory=dict)  # VmHWM after this level
+    cpu_ms: Dict[str, float] = field(default_factory=dict)  # CPU time (user + system) used during this level
 
     @property
     def turns(self) -> int:
@@ -108,6 +110,10 @@ class LevelResult:
     @property
     def turns_per_s(self) -> float:
         return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+    def cpu_ms_per_turn(self, role: str) -> float:
+        """CPU time a role's processes spent per answered turn: unlike turns/s, barely moved by other load."""
+        return self.cpu_ms.get(role, float("nan")) / len(self.latencies_ms) if self.latencies_ms else float("nan")
 
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile of the sorted successful-turn latencies."""
@@ -275,15 +281,32 @@ def descendants(pid: int) -> List[int]:
     return found
 
 
+def cpu_ms(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), in milliseconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def role_pids(stack: Stack) -> Dict[str, List[int]]:
+    """The processes of each role (rasa, action server, backend), with their children."""
+    roles: Dict[str, List[int]] = {"rasa": [], "action server": [], "backend": []}
+    for service in stack.services:
+        role = next((r for r in roles if service.name.startswith(r)), None)
+        if role:
+            roles[role] += [service.process.pid] + descendants(service.process.pid)
+    return roles
+
+
+def cpu_ms_by_role(stack: Stack) -> Dict[str, float]:
+    return {role: sum(cpu_ms(pid) for pid in pids) for role, pids in role_pids(stack).items()}
+
+
 def peak_mb(stack: Stack) -> Dict[str, float]:
     """VmHWM (peak RSS) per role (rasa, action server, backend), summed over its processes and their children."""
-    peaks = {"rasa": 0.0, "action server": 0.0, "backend": 0.0}
-    for service in stack.services:
-        role = next((r for r in peaks if service.name.startswith(r)), None)
-        if role:
-            pid = service.process.pid
-            peaks[role] += sum(status_kb(p, "VmHWM") for p in [pid] + descendants(pid)) / 1024
-    return peaks
+    return {role: sum(status_kb(pid, "VmHWM") for pid in pids) / 1024 for role, pids in role_pids(stack).items()}
 
 
 def ensure_project_model() -> Path:
@@ -371,8 +394,10 @@ def measure_stack(label: str, model: Path, args: argparse.Namespace, stack: Stac
             print("\n".join(transcript), flush=True)
         levels = []
         for concurrency in args.levels:
+            cpu_before = cpu_ms_by_role(stack)
             level = asyncio.run(run_level(stack.rasa_url, concurrency, args.turns, args.seconds, rng,
                                           args.request_timeout))
+            level.cpu_ms = {role: ms - cpu_before[role] for role, ms in cpu_ms_by_role(stack).items()}
             level.peak_mb = peak_mb(stack)
             levels.append(level)
             print(f"[{label}] {concurrency:>3} concurrent: {level.turns} turns in {level.elapsed_s:.1f} s, "
@@ -429,12 +454,16 @@ def print_run(run: RunResult) -> None:
     print(f"\n== {run.label}: {run.model.relative_to(ROOT)} ({run.model_mb:.1f} MB), "
           f"stack healthy after {run.startup_s:.1f} s")
     print(f"{'concurrency':>11} {'turns':>6} {'errors':>6} {'empty':>5} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'turns/s':>8} {'secs':>6} {'rasa MB':>8} {'actions MB':>10} {'backend MB':>10}")
+          f"{'p99 ms':>8} {'turns/s':>8} {'secs':>6} {'rasa MB':>8} {'actions MB':>10} {'backend MB':>10} "
+          f"{'CPU ms/turn: rasa':>17} {'actions':>7} {'backend':>7}")
     for level in run.levels:
         print(f"{level.concurrency:>11} {level.turns:>6} {level.errors:>6} {level.empty:>5} "
               f"{fmt(level.percentile(50)):>8} {fmt(level.percentile(95)):>8} {fmt(level.percentile(99)):>8} "
               f"{fmt(level.turns_per_s, 1):>8} {level.elapsed_s:>6.1f} {level.peak_mb['rasa']:>8.0f} "
-              f"{level.peak_mb['action server']:>10.0f} {level.peak_mb['backend']:>10.0f}")
+              f"{level.peak_mb['action server']:>10.0f} {level.peak_mb['backend']:>10.0f} "
+              f"{fmt(level.cpu_ms_per_turn('rasa'), 2):>17} {fmt(level.cpu_ms_per_turn('action server'), 2):>7} "
+              f"{fmt(level.cpu_ms_per_turn('backend'), 2):>7}")
+    print("CPU ms/turn: user + system time (/proc/<pid>/stat) each role used during the level, per answered turn")
     print("peak RSS (VmHWM from /proc/<pid>/status) over the whole run: "
           + ", ".join(f"{name} {mb:.0f} MB" for name, mb in run.final_mb.items()))
 
@@ -451,6 +480,7 @@ def print_comparison(runs: List[RunResult]) -> None:
             (f"c={c} p95 latency ms", [level.percentile(95) for level in levels], 0),
             (f"c={c} p99 latency ms", [level.percentile(99) for level in levels], 0),
             (f"c={c} turns/s", [level.turns_per_s for level in levels], 1),
+            (f"c={c} rasa CPU ms/turn", [level.cpu_ms_per_turn("rasa") for level in levels], 2),
         ]
     for name in runs[0].final_mb:
         rows.append((f"{name} peak RSS MB", [run.final_mb[name] for run in runs], 0))
