@@ -30,9 +30,10 @@ LINE_TOPICS = {"mychart": "mychart_about", "learning_center_ce": "learning_cente
 # What the user says -> which line. Checked in order; the first match wins.
 KEYWORDS = [
     ("employee_it", re.compile(r"\b(network (password|login|log ?in|account)|it help ?desk|workstation|work (computer|laptop|pc)|epic|employee|work for avera|windows login)\b", re.I)),
-    ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?)", re.I)),
+    ("learning_center_ce", re.compile(r"\b(learning center|ce\b|cme|cne|cloud ?cme|continuing ed\w*|transcripts?|credits?|certificates?|mandatory training|training modules?)", re.I)),
     ("health_plans", re.compile(r"\b(health ?plans?|insurance|claims?|deductible|member id|id card|in-network)\b", re.I)),
-    (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*)\b", re.I)),
+    (SYSTEM_LINK, re.compile(r"\b(system ?link|site request|site admin\w*|site agreement|request (a )?new (site|account)|"
+                             r"create user accounts?)\b", re.I)),
     ("mychart", re.compile(r"\b(my ?chart|avera ?chart|access code|activation code|patient portal|locked out|lockout|"
                            r"proxy|test results?|lab results?|prescriptions?|refills?|appointments?|appts?)\b", re.I)),
 ]
@@ -47,10 +48,19 @@ def ruled_out(text: str, start: int) -> bool:
     return bool(_RULED_OUT.search(text[:start]))
 
 
+# Words of MyChart's line that say what happened, not where: "locked out of system link" is about System Link.
+_SAYS_WHAT_NOT_WHERE = re.compile(r"^(locked out|lockout)$", re.I)
+
+
 def lines_named(text: str) -> List[str]:
-    """The lines the words name, leaving out one named only to be ruled out ("..., not mychart")."""
-    return [line for line, pattern in KEYWORDS
-            if any(not ruled_out(text, match.start()) for match in pattern.finditer(text or ""))]
+    """The lines the words name, leaving out one named only to be ruled out ("..., not mychart"), and MyChart's
+    when only a word saying what happened ("locked out") names it beside another line."""
+    named = {line: [match.group(0) for match in pattern.finditer(text or "") if not ruled_out(text, match.start())]
+             for line, pattern in KEYWORDS}
+    lines = [line for line, _ in KEYWORDS if named[line]]
+    if len(lines) > 1 and "mychart" in lines and all(_SAYS_WHAT_NOT_WHERE.match(word) for word in named["mychart"]):
+        lines.remove("mychart")
+    return lines
 
 
 def line_from_words(text: str) -> Optional[str]:

@@ -246,10 +246,15 @@ def reads_another_portal(text: Text, ranking: List[Dict[str, Any]], domain: Doma
     own_named = (portal_of(read.get("name")) in portals_named(text or "") if own_portal_only
                  else line_for_intent(read.get("name")) in lines_named(text))
     if portal is None or (read.get("confidence") or 0.0) >= sure or portal_of(read.get("name")) in (
-            None, portal) or own_named:
+            None, portal) or own_named or answers_for_portal(read.get("name"), portal):
         return None
     return (_same_question_in(read.get("name"), portal) if own_portal_only else None) or reading_for_portal(
         ranking, portal, domain, STRAYED_MIN_CONFIDENCE)
+
+
+def answers_for_portal(intent: Optional[Text], portal: Optional[Text]) -> bool:
+    """Whether the answer to `intent`, a question of another portal, says it for `portal` too (`also_about:`)."""
+    return bool(portal) and portal in (TABLE.get("also_about") or {}).get(intent or "", [])
 
 
 def reading_for_portal(ranking: List[Dict[str, Any]], portal: Text, domain: DomainDict,

@@ -30,8 +30,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.conversation_topic import LINE_TOPICS, line_for_intent, line_from_words, lines_named
 from actions.followup_table import TABLE
-from actions.followups import (FILLER, NUMBER_REQUESTS, counterpart_on_portal, detail_from_answer, portal_named,
-                               portal_of, portal_reply, reads_another_portal)
+from actions.followups import (FILLER, NUMBER_REQUESTS, answers_for_portal, counterpart_on_portal, detail_from_answer,
+                               portal_named, portal_of, portal_reply, reads_another_portal)
 from actions.record_access import age_group, clear_yes_no, names_only_a_person, parse_relationship
 
 ANSWER_IN_CONTEXT = "action_answer_in_context"
@@ -136,6 +136,8 @@ def strays_from_topic(text: Text, intent: Text, confidence: float, topic: Callab
         return True  # a general answer ("what can you do?", medical advice) to a question about the topic
     if line_from_words(text) == line_for_intent(intent) != line_for_intent(about):
         return False  # "and how do I get proxy access?" after System Link: names its own portal's thing
+    if answers_for_portal(intent, portal_of(about)):
+        return False  # "can we all share one login?" after System Link: the answer says it for System Link too
     return portal_of(intent) != portal_of(about) or (
         intent != about and len(text.split()) <= MAX_DETAIL_WORDS and answered(text, about))
 

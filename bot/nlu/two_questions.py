@@ -19,7 +19,10 @@ as sure that the second part asks about another line ("how long does
 approval take, and what's the Health Plans number?"). A courtesy before a question
 ("Thank you. Whom should I telephone?", "ok great, and how long does it
 take") is not taken for a thank-you: the question after it is classified and
-answered.
+answered. A long story with no question in it, then one question ("... I'm the
+site admin now. We have a surgical scheduler. Which role is she?") is that last
+question when the parts' model is sure of it and it is about the same line as
+the whole message's reading (never a task such as a site request).
 """
 from __future__ import annotations
 
@@ -61,6 +64,11 @@ COURTESIES = ("thank", "acknowledge", "greet")
 # "I need to move my appointment. Can I do it on the computer?": a second part that points back at the
 # first ("it", "he") and names no portal is about the first part's topic, not a question of its own.
 _POINTS_BACK = re.compile(r"\b(it|that|this|he|she|him|they|them|there)\b", re.I)
+# "I work at a small clinic, our site was approved last week and I'm the site admin now. We have a surgical
+# scheduler. Which role is she?": a story told first, then one question. The classifier, reading the whole,
+# may take the story's words ("site admin") for the question; the last sentence is what is asked.
+STORY_WORDS = 15
+SURE_STORY_QUESTION = 0.8
 
 
 def split_questions(text: str) -> List[str]:
@@ -169,6 +177,24 @@ class TwoQuestions(GraphComponent, IntentClassifier):
         return bool(_POINTS_BACK.search(second)) and portal_named(second) is None \
             and line_for_intent(other) != line_for_intent(first)
 
+    def question_after_story(self, text: str, whole: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The last sentence's question, when a long story with no question in it comes first and the parts'
+        model is sure the last sentence asks another question about the same line as the whole reading."""
+        parts = split_questions(text)
+        if not parts or self.model is None or whole.get("name") in self.config["keep_whole"]:
+            return None
+        story, question = parts
+        if len(story.split()) < STORY_WORDS or "?" in text[:text.rfind(question)] \
+                or _A_QUESTION.search(story) or not _A_QUESTION.search(text[text.rfind(question):]):
+            return None
+        reading = self.one_question(question)
+        line = line_for_intent(whole.get("name"))
+        if not reading or reading["confidence"] < SURE_STORY_QUESTION or reading["name"] == whole.get("name") \
+                or reading["name"] in self.config["keep_whole"] \
+                or line is None or line_for_intent(reading["name"]) != line:
+            return None
+        return reading
+
     def question_after_courtesy(self, text: str) -> Optional[Dict[str, Any]]:
         """The intent of the question after a leading "thanks" or "ok", when there is a clear one."""
         match = _COURTESY_FIRST.match(text or "")
@@ -194,6 +220,12 @@ class TwoQuestions(GraphComponent, IntentClassifier):
             whole = (message.get(INTENT) or {}).get("name")
             if whole in COURTESIES and (question := self.question_after_courtesy(message.get(TEXT))):
                 message.set(INTENT, question, add_to_output=True)
+                continue
+            if question := self.question_after_story(message.get(TEXT), message.get(INTENT) or {}):
+                ranking = message.get(INTENT_RANKING_KEY) or []
+                message.set(INTENT, question, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [question] + [r for r in ranking if r.get("name") != question["name"]],
+                            add_to_output=True)
                 continue
             intents = [] if whole in self.config["keep_whole"] else \
                 self.questions(message.get(TEXT), message.get(INTENT) or {})

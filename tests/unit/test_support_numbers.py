@@ -100,3 +100,21 @@ def test_a_number_question_naming_two_lines_gets_both():
     asyncio.run(GiveSupportNumber().run(dispatcher, tracker, {}))
     text = dispatcher.messages[0]["text"]
     assert phone("mychart") in text and phone("employee_it") in text
+
+
+@pytest.mark.parametrize("text,lines", [
+    ("locked out of system link, who do i call", ["system_link"]),
+    ("i'm locked out of the health plans site, number?", ["health_plans"]),
+    ("i'm locked out, what's the number", ["mychart"]),
+    ("locked out of mychart and need the health plans number too", ["health_plans", "mychart"]),
+])
+def test_locked_out_says_what_happened_not_where(text, lines):
+    from actions.conversation_topic import lines_named
+    assert lines_named(text) == lines
+
+
+def test_the_sharing_answer_also_answers_for_system_link():
+    from actions.followups import answers_for_portal
+    assert answers_for_portal("security_sharing_credentials", "system_link")
+    assert not answers_for_portal("security_sharing_credentials", "learning_center")
+    assert not answers_for_portal("login_forgot_password", "system_link")
