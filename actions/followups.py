@@ -394,15 +394,26 @@ class AnswerTwoQuestions(Action):
         text = tracker.latest_message.get("text") or ""
         answered = topic_intent(tracker)
         replied = False
+        given: List[Dict[str, Any]] = []  # "what is it and what's it good for": one answer, not the same twice
         for intent in tracker.latest_message.get("questions") or []:
             if intent.startswith(FOLLOWUP_PREFIX) and answered:
-                dispatcher.utter_message(**answer_to_followup(intent, answered))
+                reply = answer_to_followup(intent, answered)
             elif intent == "ask_phone_number":
-                dispatcher.utter_message(text=answer_for(line_from_words(text) or line_for_intent(answered)))
+                # "the number for mychart and also the one for the health plan portal": every line named.
+                named = lines_named(text) or [line_for_intent(answered)]
+                reply = {"text": "\n".join(answer_for(line) for line in named)}
             elif has_response(domain, intent):
-                dispatcher.utter_message(response=f"utter_{intent}")
+                reply = {"response": f"utter_{intent}"}
                 answered = intent
-            elif intent in OFFERS:
+            else:
+                reply = None
+            if reply is not None:
+                if reply not in given:
+                    given.append(reply)
+                    dispatcher.utter_message(**reply)
+                replied = True
+                continue
+            if intent in OFFERS:
                 # A task's own offer (offer_<intent> in messages.yml) also says how to do it without the chat.
                 key = f"offer_{intent}" if f"offer_{intent}" in MESSAGES else "offer_second_question"
                 say(dispatcher, key, buttons=[{"title": OFFERS[intent], "payload": f"/{intent}"}])

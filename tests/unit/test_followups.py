@@ -215,6 +215,18 @@ def test_a_follow_up_as_second_question_is_about_the_first():
     assert "utter_ce_text_for_credit" in reply and "24 hours" in reply
 
 
+def test_two_questions_with_the_same_answer_get_it_once():
+    messages = run(AnswerTwoQuestions(), [], "what even is mychart and whats it good for", "two_questions",
+                   questions=["mychart_about", "followup_what_is_it"])
+    assert [m["response"] for m in messages] == ["utter_mychart_about"]
+
+
+def test_a_number_part_gives_every_line_named():
+    reply = said(run(AnswerTwoQuestions(), [], "whats the number for mychart and also the one for the health plan portal",
+                     "two_questions", questions=["ask_phone_number", "correction"]))
+    assert phone("mychart") in reply and phone("health_plans") in reply
+
+
 def ranking(*pairs) -> Dict:
     return {"intent_ranking": [{"name": name, "confidence": score} for name, score in pairs]}
 
