@@ -30,10 +30,17 @@ EMANCIPATED_MEANING = "utter_teen_emancipated_meaning"  # also the answer to the
 _CHILD = r"(son|daughter|child|kid|kids|children|teen|teenager|boy|girl|baby|toddler|infant|minor)"
 _RELATIONSHIP_IN_SENTENCE = [
     (GUARDIAN, re.compile(r"\bg(ua|au)rd(ia|ai)n(ship)?\b", re.I)),  # "gaurdian" too
+    # "i'm his stepdad", "we're foster parents", "grandma here": the asker is no parent, whatever the age.
+    (OTHER, re.compile(r"\b(i'?m|i am|as|we'?re|we are) ((his|her|their|the|a|an) )?(step ?(mom|mother|mum|dad|father|parent)s?"
+                       r"|foster (mom|mother|mum|dad|father|parent|family)s?|grand(ma|pa|mother|father|parent)s?|aunt|uncle)\b"
+                       r"|(?<!my )\b(step ?(mom|mother|mum|dad|father|parent)|foster (mom|mother|dad|father|parent)s?"
+                       r"|grand(ma|pa|mother|father|parent)|aunt|uncle) here\b", re.I)),
     (OTHER, re.compile(r"\bmy ([\w-]+ ){0,3}?(grand(son|daughter|child|kid)|niece|nephew|step ?(son|daughter|child|kid)|foster \w+)'?s?\b", re.I)),
     (CAREGIVER, re.compile(r"\b(caregiver|care giver|caretaker|take care of|care for)\b", re.I)),
     (PARENT, re.compile(rf"\bmy ([\w-]+ ){{0,3}}?{_CHILD}'?s?\b|\bmy \d{{1,2}}[- ]?((year|yr)s?[- ]?old'?s?|yo|y/o)\b", re.I)),
     (PARENT, re.compile(r"\b(i'?m|i am|as) ((his|her|their|the|a|my \w+'?s) )?(mom|mother|mum|dad|father|parent)\b", re.I)),
+    # "dad here, daughter 14", "mom of a 7 year old here": the asker introduces themselves as the parent.
+    (PARENT, re.compile(r"(?<!my )(?<!our )(?<!your )\b(mom|mother|mum|dad|father|parent)( here\b| of (a|an|my|the|two|three|\d+)\b)", re.I)),
     (ADULT_FAMILY, re.compile(r"\bmy (own |elderly |aging |older )?(mom|mother|mum|dad|father|parents?|grand(ma|pa|mother|father|parents?)|husband|wife|spouse|partner)'?s?\b", re.I)),
     # "wife's records", "i'm her son": the patient is a spouse or a parent, an adult.
     (OTHER, re.compile(r"\b(my )?(brother|sister|sibling|aunt|uncle|cousin)'?s\b", re.I)),
@@ -54,7 +61,11 @@ _ADULT_WORDS = re.compile(r"\b(adult|grown|elderly|senior|over 18|18 or older|ag
 _TEEN_WORDS = re.compile(r"\b(teen|teenager|teenage)s?\b", re.I)
 _YOUNG_WORDS = re.compile(r"\b(baby|infant|toddler|newborn|little one)\b", re.I)
 _AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b(?:[- ]old)?|\s*[.!]?\s*$)", re.I)
-_AGE_AFTER_VERB = re.compile(r"\b(?:is|s|shes|hes|are|aged?|turned|turns|turning)\s+(\d{1,3})\b", re.I)
+# "oops i meant 18": a corrected age.
+_AGE_AFTER_VERB = re.compile(r"\b(?:is|s|shes|hes|are|aged?|turned|turns|turning|meant|actually)\s+(\d{1,3})\b", re.I)
+# "dad here, daughter 14, not emancipated": a number right after the child word is the child's age.
+_AGE_AFTER_CHILD = re.compile(
+    rf"\b(?:grand|step ?)?(?:{_CHILD}|niece|nephew)\s*,?\s*(?:aged?\s*)?(\d{{1,2}})\b(?![:/.]\d)(?!\s*(?:%|am\b|pm\b|weeks?|months?|days?|hours?|times?|minutes?|kids|children))", re.I)
 # "brother's records. 30. how": a number that is a clause of its own is the age.
 _AGE_CLAUSE = re.compile(r"(?:^|[.,;!?])\s*(\d{1,3})\s*[.,;!?]")
 # "i'm the caregiver for my dad": the person cared for is the user's parent or grandparent, an adult.
@@ -125,6 +136,8 @@ def age_group(text: str) -> Optional[str]:
         return UNDER_TEEN if years < TEEN["min_age"] else TEEN_AGE
     if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text) or _AGE_CLAUSE.search(text):
         years = int(match.group(1))
+    elif match := _AGE_AFTER_CHILD.search(text):
+        years = int(match.group(match.lastindex))
     elif match := _AGE_WORD.search(text) or _AGE_WORD_AFTER_VERB.search(text):
         years = _NUMBER_WORDS.get(match.group(1).lower(), 20)
     if years is not None:

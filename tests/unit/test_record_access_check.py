@@ -261,3 +261,28 @@ def test_a_child_word_listed_among_the_facts_is_the_patient():
     check = Check()
     check.say("can I look at someone's chart")
     assert verdict(check.say("son")) == ADULT  # asked how they are related: the asker is the son
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("dad here, daughter 14, not emancipated, can i see her chart", PARENT_OF_MINOR),
+    ("mom of a 7 year old here, can i see his chart", PARENT_OF_MINOR),
+    ("father here - son 16 - not emancipated. his records?", PARENT_OF_MINOR),
+    ("im his stepdad, he's 11, can i look at his chart", OTHER),
+    ("we're foster parents of a 9 year old, can we see her records", OTHER),
+    ("grandpa here, grandson 10, can i see his chart", OTHER),
+])
+def test_the_asker_introducing_themselves_and_a_bare_age_after_the_child_word(text, expected):
+    """"dad here", "mom of a 7 year old": the parent; "i'm his stepdad", "foster parents": another
+    relationship, never the parents' "yes by law"; "daughter 14": her age."""
+    assert verdict(run(text)) == expected
+
+
+def test_my_mom_here_is_the_patient_not_the_asker():
+    from actions.record_access import ADULT_FAMILY, parse_relationship
+    assert parse_relationship("my mom here has dementia, can i see her chart", asked=False) == ADULT_FAMILY
+
+
+def test_a_corrected_age_right_after_the_verdict_gives_the_new_verdict():
+    check = Check()
+    assert verdict(check.say("can i see my son's records hes 13")) == PARENT_OF_MINOR
+    assert verdict(check.say("oops i meant 18, he just had his birthday")) == ADULT
