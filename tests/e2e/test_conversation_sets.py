@@ -17,7 +17,7 @@ from bot.conversation_eval import load_set, pass_rate, report, run_set
 
 SETS = ROOT / "tests" / "conversations"
 GOALS = {"single": 0.95, "heldout": 0.90}
-FLOORS = {"single": 0.95, "heldout": 0.83}  # heldout: 149 of 178 (83.7 %) on 2026-12-01 (was 145); goal not met
+FLOORS = {"single": 0.95, "heldout": 0.85}  # heldout: 152 of 178 (85.4 %) on 2026-12-01 (was 149); goal not met
 
 
 @pytest.mark.parametrize("name", sorted(GOALS))
