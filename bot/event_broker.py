@@ -71,11 +71,16 @@ class SharedSQLiteEventBroker(SQLEventBroker):
                 return
 
     def _write(self, events: List[Dict[str, Any]]) -> None:
+        """Rasa's rows (sender_id, data as JSON) in one INSERT for the batch.
+
+        Rasa adds an ORM object per event; the ORM's bookkeeping for them was most
+        of this thread's time, and the thread shares Rasa's interpreter lock.
+        """
         try:
-            with self.session_scope() as session:
-                session.add_all([self.SQLBrokerEvent(sender_id=event.get("sender_id"), data=json.dumps(event))
-                                 for event in events])
-                session.commit()
+            with self.engine.begin() as connection:
+                connection.execute(self.SQLBrokerEvent.__table__.insert(),
+                                   [{"sender_id": event.get("sender_id"), "data": json.dumps(event)}
+                                    for event in events])
         except Exception:  # the review feed misses these; the conversations are in the tracker store
             log.exception("could not write %d events for the review feed", len(events))
 

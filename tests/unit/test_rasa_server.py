@@ -248,7 +248,8 @@ def test_calls_to_the_action_server_share_one_connection_and_carry_the_same_json
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer x"})
-        body = {"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""}, "timestamp": 1764551234.123456}}
+        body = {"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""}, "timestamp": 1764551234.123456},
+                "domain": {"responses": {"utter_x": [{"text": "x \u00e9"}]}}}
         try:
             with launcher_speed_ups():
                 answers = [await endpoint.request(json=body, method="post") for _ in range(3)]
@@ -259,8 +260,25 @@ def test_calls_to_the_action_server_share_one_connection_and_carry_the_same_json
     peers, bodies, answers = asyncio.run(scenario())
     assert answers == [{"events": [], "responses": []}] * 3
     assert bodies == [{"tracker": {"latest_message": {"text": "a/b \u00e9 \"quoted\""},
-                                   "timestamp": 1764551234.123456}}] * 3
+                                   "timestamp": 1764551234.123456},
+                       "domain": {"responses": {"utter_x": [{"text": "x \u00e9"}]}}}] * 3
     assert len({id(peer) for peer in peers}) == 1
+
+
+def test_a_call_to_the_action_server_is_the_json_ujson_gives_with_the_domain_encoded_once():
+    import ujson
+    from rasa.shared.core.domain import Domain
+
+    encode = rasa_server.ActionCallJSON()
+    domain = Domain.load(str(ROOT / "domain.yml")).as_dict()
+    tracker = {"sender_id": "a/b", "latest_message": {"text": "\u00e9 \"x\""}, "slots": {"age": 15.5}}
+    bodies = [{"next_action": "action_x", "sender_id": "s", "tracker": tracker, "version": "3.6.21", "domain": domain},
+              {"domain": domain}, {"next_action": "action_y", "tracker": tracker},
+              {"domain": domain, "tracker": tracker},  # the domain not last: encoded whole
+              {"next_action": "action_z", "domain": {"responses": {}}},  # another domain
+              {"next_action": "action_x", "domain": domain}, [], {}]
+    for body in bodies:
+        assert encode(body) == ujson.dumps(body), body
 
 
 def test_a_slot_copies_as_copy_copy_would_copy_it():
