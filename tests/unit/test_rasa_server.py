@@ -193,6 +193,20 @@ def test_the_same_rules_apply_at_every_point_of_every_conversation(agents):
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": [{"event": "slot"}], "responses": "not a list"},
     {"events": "not a list"},
+    {"events": [{"event": "action", "name": "action_listen"}, {"event": "bot", "text": "hi", "data": {}},
+                {"event": "active_loop", "name": None}, {"event": "slot", "name": "age", "value": {"years": 15}},
+                {"event": "followup", "name": "utter_x"}, {"event": "reset_slots", "timestamp": 1.5}],
+     "responses": [{"text": "ok", "buttons": []}]},
+    {},
+    {"events": None},
+    {"events": [{"event": "slot", "name": 5, "value": 1}]},
+    {"events": [{"event": "bot", "text": "hi", "timestamp": "now"}]},
+    {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "x", "confidence": "high"}}}]},
+    {"events": [{"event": 5}]},
+    {"events": [{"event": ["slot"]}]},
+    {"events": ["slot"]},
+    {"events": [{"name": "email"}]},
+    {"events": [{"event": "slot", "name": "a"}, {"event": "action"}], "responses": [{"text": "ok"}, "not an object"]},
 ])
 def test_action_server_responses_are_judged_as_rasa_judges_them(response):
     action = RemoteAction("action_x", None)
@@ -205,7 +219,8 @@ def test_action_server_responses_are_judged_as_rasa_judges_them(response):
 
     ours = verdict(rasa_server.validate_action_result)
     assert ours == verdict(RemoteAction._validate_action_result)
-    if not isinstance(response.get("responses", []), list) or not isinstance(response.get("events"), list):
+    assert rasa_server.is_valid_action_result(response) == (ours is True)  # the fast path alone
+    if not isinstance(response.get("responses", []), list) or not isinstance(response.get("events", []), list):
         assert "Failed to validate Action server response" in ours
 
 
