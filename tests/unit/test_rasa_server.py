@@ -140,6 +140,23 @@ def same_rules_at_every_point(served, stock, conversations, sender_prefix) -> in
     return checked
 
 
+def test_a_prediction_sees_the_states_rasa_gives_it(agents):
+    """Both rule searches of a prediction, in either order, see the states Rasa's own code makes."""
+    served, stock = agents
+    ours, = components(served, policies.MemoisedRulePolicy)
+    theirs, = components(stock, rule_policy.RulePolicy)
+    for number, texts in enumerate(CONVERSATIONS):
+        with launcher_speed_ups():
+            _, tracker = asyncio.run(converse(served, f"states-{number}", texts))
+        for end in range(1, len(tracker.events) + 1):
+            prefix = tracker.travel_back_in_time(list(tracker.events)[end - 1].timestamp)
+            for order in ((True, False), (False, True), (True, True)):
+                for use_text in order:
+                    assert (ours._prediction_states(prefix, stock.domain, use_text, theirs._get_rule_only_data())
+                            == rule_policy.RulePolicy._prediction_states(theirs, prefix, stock.domain, use_text,
+                                                                           theirs._get_rule_only_data()))
+
+
 @pytest.fixture(scope="module")
 def agents():
     return served_and_stock_agents()
