@@ -17,8 +17,8 @@ For `run` only, and only on the Rasa version it was written for:
   to call, and a form keeps asking the question it asked; Rasa would log the
   error and reply nothing, and a form would keep the unchecked answer and
   move on (tests/e2e/test_faults_mid_form.py, bench/faults.py).
-The classifier and rule-search speed-ups are components named in
-config.yml (bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
+The featurizer, classifier and rule-search speed-ups are components named in
+config.yml (bot/nlu/sentence_features.py, bot/nlu/fast_classifier.py, bot/policies.py), so every Rasa
 command uses them. Any other command is passed to Rasa unchanged.
 """
 import asyncio
