@@ -1,4 +1,5 @@
-"""Rasa's RulePolicy with its rule search remembered per recent conversation history.
+"""Rasa's RulePolicy with its rule search remembered per recent conversation history,
+and a prediction's conversation states worked out once.
 
 config.yml names this class, so `rasa test`, `rasa shell`, `rasa interactive`
 and the server predict with it (tests/unit/test_rasa_server.py compares it
@@ -11,8 +12,8 @@ from typing import Any, Dict, List, Optional, Set, Text
 from rasa.core.policies import rule_policy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import USER
-from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.trackers import DialogueStateTracker
 
 MEMOISED_STATE_HISTORIES = 10_000
 
