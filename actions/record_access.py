@@ -65,7 +65,7 @@ _AGE_NUMBER = re.compile(r"\b(\d{1,3})(?:\s*(?:-|\s)?\s*(?:years?|yrs?|yo|y/o)\b
 _AGE_AFTER_VERB = re.compile(r"\b(?:is|s|shes|hes|are|aged?|turned|turns|turning|meant|actually)\s+(\d{1,3})\b", re.I)
 # "dad here, daughter 14, not emancipated": a number right after the child word is the child's age.
 _AGE_AFTER_CHILD = re.compile(
-    rf"\b(?:grand|step ?)?(?:{_CHILD}|niece|nephew)\s*,?\s*(?:aged?\s*)?(\d{{1,2}})\b(?![:/.]\d)(?!\s*(?:%|am\b|pm\b|weeks?|months?|days?|hours?|times?|minutes?|kids|children))", re.I)
+    rf"\b(?:grand|step ?)?(?:{_CHILD}|niece|nephew)\s*,?\s*(?:aged?\s*)?(?P<age>\d{{1,2}})\b(?![:/.]\d)(?!\s*(?:%|am\b|pm\b|weeks?|months?|days?|hours?|times?|minutes?|kids|children))", re.I)
 # "brother's records. 30. how": a number that is a clause of its own is the age.
 _AGE_CLAUSE = re.compile(r"(?:^|[.,;!?])\s*(\d{1,3})\s*[.,;!?]")
 # "i'm the caregiver for my dad": the person cared for is the user's parent or grandparent, an adult.
@@ -137,7 +137,7 @@ def age_group(text: str) -> Optional[str]:
     if match := _AGE_NUMBER.search(text) or _AGE_AFTER_VERB.search(text) or _AGE_CLAUSE.search(text):
         years = int(match.group(1))
     elif match := _AGE_AFTER_CHILD.search(text):
-        years = int(match.group(match.lastindex))
+        years = int(match.group("age"))
     elif match := _AGE_WORD.search(text) or _AGE_WORD_AFTER_VERB.search(text):
         years = _NUMBER_WORDS.get(match.group(1).lower(), 20)
     if years is not None:
